@@ -1,0 +1,22 @@
+"""Gunicorn settings for `gunicorn wsgi:app --bind HOST:PORT`.
+
+Worker model, chosen on purpose: ONE process with the threaded worker (`gthread`).
+- Flask-SocketIO runs in `threading` mode on simple-websocket: each WebSocket holds a thread, so
+  `threads` bounds open sockets plus in-flight requests (100 dashboards + kiosks fit easily).
+- One process, because Socket.IO long-polling needs every request of a session on the same process;
+  gunicorn cannot make `-w N` sticky. To use more cores, run several of these processes on different
+  ports behind a proxy with sticky sessions and set REDIS_URL (see README, "At scale").
+- Not eventlet (unmaintained, gone from gunicorn) and not gevent: our work is short database
+  transactions, where threads measured as well and keep the code free of monkey-patching.
+"""
+
+import os
+
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "100"))
+timeout = 60
+graceful_timeout = 20
+keepalive = 30
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # off by default: URLs may carry ticket tokens
+errorlog = "-"

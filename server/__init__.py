@@ -1,0 +1,159 @@
+"""Propusk: QR tickets and live check-in for regional career-guidance events."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+
+from server import config as config_module
+from server import formatting
+from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' data: blob:; connect-src 'self' ws: wss:; worker-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def create_app(config: str | dict[str, Any] | None = None) -> Flask:
+    """Build the app. `config` is a config name (`development`, `test`, `production`) or overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.pop("ENV_NAME", None)
+    app.config.from_object(config_module.load(name))
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    _init_database(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _install_request_edges(app)
+    formatting.init_app(app)
+    _register_cli(app)
+    logging.getLogger("propusk").setLevel(logging.INFO)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    import server.models  # noqa: F401  (every model registered before mappers configure)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine) -> None:
+    """Foreign keys on; and every transaction takes the write lock up front (BEGIN IMMEDIATE).
+
+    SQLite has no SELECT … FOR UPDATE: serialising writers is what keeps capacity, quotas and season
+    limits exact when two registrations race in the embedded default.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, record) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _init_extensions(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Войдите, чтобы продолжить."
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    socketio.init_app(
+        app,
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        async_mode="threading",
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _select_locale() -> str:
+    wanted = request.args.get("lang")
+    if wanted in ("ru", "en"):
+        session["lang"] = wanted
+    return session.get("lang", "ru")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from server.accounts.views import bp as accounts_bp
+    from server.api.errors import install as install_error_handlers
+    from server.api.openapi import bp as openapi_bp
+    from server.catalog.api import bp as catalog_api
+    from server.catalog.views import bp as catalog_bp
+    from tenants import resolution
+
+    resolution.init_app(app)
+    for blueprint in (accounts_bp, catalog_bp, catalog_api, openapi_bp):
+        app.register_blueprint(blueprint)
+    install_error_handlers(app)
+
+
+def _install_request_edges(app: Flask) -> None:
+    """One commit per request, at the edge; rollback on any error status."""
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(self)")
+        return response
+
+    @app.context_processor
+    def _template_globals():
+        from server.accounts.auth import page_principal
+
+        return {"tenant": g.get("tenant"), "principal": page_principal()}
+
+
+def _register_cli(app: Flask) -> None:
+    from server.accounts.cli import tokens_cli, users_cli
+    from server.demo import demo_command
+    from tenants.cli import tenants_cli
+
+    for command in (tenants_cli, users_cli, tokens_cli, demo_command):
+        app.cli.add_command(command)

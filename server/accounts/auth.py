@@ -1,0 +1,160 @@
+"""Who is asking, and may they: sessions for pages, bearer tokens for the API and kiosks.
+
+A principal is resolved once per request and cached in `g`. The tenant in the URL selects a region;
+only a membership (or a kiosk paired there) lets anyone in. Strangers to a region get 404, not 403,
+so that region B's objects cannot even be confirmed to exist by region A.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from server.accounts.models import Membership, Role, User
+from server.accounts.services import membership_in, user_for_token
+from server.database import utcnow
+from server.errors import DomainError
+from server.extensions import db, login_manager
+from tenants.scoping import all_tenants
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+    message = "Нужен действующий токен доступа (Authorization: Bearer …)."
+
+
+@dataclass
+class Principal:
+    """A signed-in user with their role in the current region, or a paired kiosk."""
+
+    user: User | None = None
+    membership: Membership | None = None
+    kiosk: object | None = None  # server.checkins.models.Kiosk
+
+    @property
+    def role(self) -> Role | None:
+        if self.user is not None and self.user.is_platform_admin:
+            return Role.COORDINATOR
+        return self.membership.role if self.membership else None
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
+    def kiosk_id(self) -> int | None:
+        return getattr(self.kiosk, "id", None)
+
+    def is_(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _principal_for(user: User) -> Principal:
+    membership = membership_in(user, g.tenant) if g.get("tenant") is not None else None
+    return Principal(user=user, membership=membership)
+
+
+def kiosk_for_token(token: str):
+    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller)."""
+    from server.checkins.models import Kiosk
+    from server.security import token_hash
+
+    kiosk = db.session.scalar(all_tenants(select(Kiosk).where(Kiosk.token_hash == token_hash(token))))
+    if kiosk is None or kiosk.revoked_at is not None:
+        return None
+    kiosk.last_seen_at = utcnow()
+    return kiosk
+
+
+def api_principal() -> Principal:
+    """The bearer of this API request: a user token or a kiosk token. Raises 401 when neither."""
+    if "principal" in g:
+        return g.principal
+    token = _bearer()
+    if not token:
+        raise Unauthenticated()
+    if token.startswith("kk_"):
+        kiosk = kiosk_for_token(token)
+        if kiosk is None:
+            raise Unauthenticated("Киоск не найден или отозван.", code="kiosk_revoked")
+        principal = Principal(kiosk=kiosk)
+    else:
+        user = user_for_token(token)
+        if user is None:
+            raise Unauthenticated("Токен недействителен или отозван.", code="invalid_token")
+        principal = _principal_for(user)
+    g.principal = principal
+    return principal
+
+
+def page_principal() -> Principal | None:
+    if not current_user.is_authenticated:
+        return None
+    if "principal" not in g:
+        g.principal = _principal_for(current_user._get_current_object())
+    return g.principal
+
+
+def _admit(principal: Principal, roles: tuple[Role, ...], kiosk: bool) -> None:
+    """404 for strangers to the region, 403 for members whose role does not reach."""
+    tenant = g.get("tenant")
+    if principal.kiosk is not None:
+        if not kiosk or tenant is None or principal.kiosk.tenant_id != tenant.id:
+            abort(404)
+        return
+    if tenant is not None and principal.role is None:
+        abort(404)
+    if roles and principal.role not in roles:
+        abort(403)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Page guard: sign in first, then be a member of this region with one of these roles."""
+
+    def wrap(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            principal = page_principal()
+            if principal is None:
+                return redirect(url_for("accounts.login", next=request.full_path))
+            _admit(principal, roles, kiosk=False)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return wrap
+
+
+def api_roles(*roles: Role, kiosk: bool = False) -> Callable:
+    """API guard: a valid bearer token of this region with one of these roles (or its kiosk)."""
+
+    def wrap(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            _admit(api_principal(), roles, kiosk=kiosk)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return wrap
+
+
+STAFF = (Role.COORDINATOR, Role.MUNICIPAL, Role.SCHOOL, Role.VENUE)

@@ -1,0 +1,76 @@
+"""Configuration from the environment. Production refuses to start without a real SECRET_KEY."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def normalise_database_url(url: str) -> str:
+    """Users paste `postgres://` or `postgresql://`; we always drive PostgreSQL with psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'propusk.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("ru", "en")
+
+    WTF_CSRF_TIME_LIMIT = 12 * 3600  # a registration desk keeps a page open all day
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Werkzeug's default scrypt is n=2**15; we raise the cost for stored passwords.
+    PASSWORD_METHOD = "scrypt:65536:8:1"
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "20 per minute")
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+    SOCKETIO_MESSAGE_QUEUE = REDIS_URL
+    TESTING = False
+    DEBUG = False
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: one process, SQLite, a throwaway key so `flask run` just works."""
+
+    DEBUG = True
+    SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")
+    WTF_CSRF_ENABLED = False
+    PASSWORD_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    pass
+
+
+def load(name: str | None) -> type[Config]:
+    name = name or os.environ.get("PROPUSK_ENV", "production")
+    return {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}[name]

@@ -1,0 +1,162 @@
+"""`flask demo`: a believable region from the seed letters, plus a second one to show isolation.
+
+Ярославская область: the four «Профессионалитет» clusters named in the open-day letter, its towns and
+districts, schools, colleges as venues, open-day sessions running today (so a kiosk can scan at once)
+and a week of professional trials. Иркутская область (UTC+8) sits beside it with its own data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import click
+from sqlalchemy import select
+
+from server.accounts.models import Role
+from server.accounts.services import create_user
+from server.catalog import services as catalog
+from server.catalog.models import Municipality, School
+from server.database import utcnow
+from server.extensions import db
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+from tenants.services import create_tenant
+
+DEMO_PASSWORD = "propusk-demo-2026"
+
+YAROSLAVL = {
+    "municipalities": {
+        "г. Ярославль": ["Средняя школа № 33", "Средняя школа № 80", "Гимназия № 2", "Лицей № 86"],
+        "г. Рыбинск": ["Средняя школа № 1", "Лицей № 2", "Средняя школа № 30"],
+        "г. Переславль-Залесский": ["Средняя школа № 4", "Гимназия г. Переславля-Залесского"],
+        "Ростовский муниципальный район": ["Ростовская средняя школа № 3", "Петровская средняя школа"],
+        "Угличский муниципальный район": ["Средняя школа № 5 г. Углича", "Отрадновская средняя школа"],
+        "Тутаевский муниципальный район": ["Средняя школа № 6 г. Тутаева"],
+    },
+    # (name, address, cluster)
+    "venues": [
+        ("Ярославский колледж промышленных технологий и транспорта", "г. Ярославль, ул. Гагарина, 8",
+         "Железнодорожный транспорт"),
+        ("Ярославский промышленно-экономический колледж им. Н. П. Пастухова",
+         "г. Ярославль, пр-т Ленина, 9", "Биофармацевтическое производство"),
+        ("Рыбинский авиационный колледж", "г. Рыбинск, ул. Плеханова, 31", "Машиностроение"),
+        ("Ярославский педагогический колледж", "г. Ярославль, ул. Маланова, 14", "Педагогика"),
+        ("Ростовский педагогический колледж", "г. Ростов, ул. Окружная, 1", "Педагогика"),
+    ],
+    "trials": [
+        "Помощник машиниста локомотива", "Лаборант химического анализа", "Оператор станков с ЧПУ",
+        "Вожатый детского лагеря", "Технолог фармацевтического производства",
+        "Слесарь-сборщик авиадвигателей",
+    ],
+}  # fmt: skip
+
+IRKUTSK = {
+    "municipalities": {
+        "г. Иркутск": ["Средняя школа № 19", "Лицей № 36"],
+        "г. Ангарск": ["Средняя школа № 10"],
+    },
+    "venues": [
+        ("Иркутский техникум авиастроения и материалообработки", "г. Иркутск, ул. Рабочего Штаба, 1",
+         "Авиастроение"),
+        ("Ангарский политехнический техникум", "г. Ангарск, 12 микрорайон, 1", None),
+    ],
+    "trials": ["Оператор беспилотных систем", "Сварщик", "Медицинская сестра"],
+}  # fmt: skip
+
+
+def _local(tenant: Tenant, day_offset: int, hour: int) -> datetime:
+    """A wall-clock time in the region, `day_offset` days from today."""
+    today = utcnow().astimezone(tenant.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=day_offset, hours=hour)
+
+
+def _build(slug: str, data: dict, prefix: str) -> tuple[Tenant, dict[str, str]]:
+    tenant = create_tenant(slug)
+    logins: dict[str, str] = {}
+    with tenant_scope(tenant):
+        municipalities: dict[str, Municipality] = {}
+        schools: list[School] = []
+        for name, school_names in data["municipalities"].items():
+            municipalities[name] = catalog.create_municipality(name)
+            for school_name in school_names:
+                schools.append(catalog.create_school(school_name, municipalities[name].id))
+        venues = [catalog.save_venue(None, name=n, address=a, cluster=c) for n, a, c in data["venues"]]
+
+        # Open day: sessions running now at every venue, so the kiosk demo admits at once.
+        now_local = utcnow().astimezone(tenant.tz)
+        start = now_local.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+        first_two = list(municipalities.values())[:2]
+        for venue in venues:
+            catalog.save_event(
+                None,
+                catalog.EventInput(
+                    title=f"День открытых дверей: {venue.cluster or venue.name}",
+                    programme="open_day",
+                    format="in_person",
+                    venue_id=venue.id,
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=5),
+                    capacity=120,
+                    grade_min=8,
+                    grade_max=11,
+                    quotas=[(m.id, 30) for m in first_two],
+                ),
+                tenant.tz,
+            )
+        # A week of trials, in person and online, grades 6–11.
+        for day, title in enumerate(data["trials"], start=1):
+            venue = venues[day % len(venues)]
+            online = day % 3 == 0
+            catalog.save_event(
+                None,
+                catalog.EventInput(
+                    title=f"Профпроба «{title}»",
+                    programme="trial",
+                    format="online" if online else "in_person",
+                    venue_id=venue.id,
+                    starts_at=_local(tenant, day, 11),
+                    ends_at=_local(tenant, day, 13),
+                    capacity=25,
+                    grade_min=6,
+                    grade_max=11,
+                    broadcast_url="https://bvbinfo.ru/" if online else None,
+                ),
+                tenant.tz,
+            )
+        first_municipality = next(iter(municipalities.values()))
+        people = [
+            (f"coordinator@{prefix}.demo", Role.COORDINATOR, {}),
+            (f"municipal@{prefix}.demo", Role.MUNICIPAL, {"municipality_id": first_municipality.id}),
+            (f"school@{prefix}.demo", Role.SCHOOL, {"school_id": schools[0].id}),
+            (f"venue@{prefix}.demo", Role.VENUE, {"venue_id": venues[0].id}),
+        ]
+        for email, role, scope in people:
+            create_user(email, password=DEMO_PASSWORD, tenant=tenant, role=role, **scope)
+            logins[email] = role.value
+    return tenant, logins
+
+
+def build_demo() -> dict[str, dict[str, str]]:
+    """Create both demo regions (once) and return their logins."""
+    result = {}
+    for slug, data, prefix in (("yaroslavl", YAROSLAVL, "yaroslavl"), ("irkutsk", IRKUTSK, "irkutsk")):
+        if db.session.scalar(select(Tenant).where(Tenant.slug == slug)) is None:
+            _build(slug, data, prefix)
+        result[slug] = {
+            f"{person}@{prefix}.demo": person for person in ("coordinator", "municipal", "school", "venue")
+        }
+    db.session.commit()
+    return result
+
+
+@click.command("demo")
+@click.option("--url", default="http://127.0.0.1:5000", help="Адрес, который напечатать.")
+def demo_command(url: str) -> None:
+    """Demo regions with real-looking data; prints the logins."""
+    regions = build_demo()
+    click.echo(f"Демо готово. Откройте {url}/login")
+    click.echo(f"Пароль для всех демо-пользователей: {DEMO_PASSWORD}")
+    for slug, people in regions.items():
+        click.echo(f"  {url}/{slug}/")
+        for email, role in people.items():
+            click.echo(f"    {email:32} {role}")

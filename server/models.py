@@ -1,0 +1,16 @@
+"""Import every model so metadata (migrations, create_all) sees the whole schema."""
+
+from server.accounts.models import ApiToken, Membership, User  # noqa: F401
+from server.audit.models import AuditEntry  # noqa: F401
+from server.catalog.models import (  # noqa: F401
+    Event,
+    EventQuota,
+    Municipality,
+    Programme,
+    School,
+    SchoolQuota,
+    Venue,
+)
+from server.checkins.models import Checkin, Kiosk  # noqa: F401
+from server.tickets.models import ClassGroup, Consent, SigningKey, Student, Ticket  # noqa: F401
+from tenants.models import Tenant  # noqa: F401

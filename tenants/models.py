@@ -1,0 +1,60 @@
+"""The tenant (a region) and the mixin every tenant-owned model carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from server.database import utcnow
+from server.extensions import db
+
+
+class Tenant(db.Model):
+    """A region (субъект РФ). Not tenant-scoped itself: it is the scope."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        """A UTC moment as the region's wall-clock time."""
+        return None if moment is None else moment.astimezone(self.tz)
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"
+
+
+class TenantScoped:
+    """Mixin: a non-null indexed tenant id, and `(tenant_id, id)` unique so children can point at it.
+
+    Subclasses put extra table args in `__scoped_args__`; `tenant_fk` builds the composite foreign keys.
+    """
+
+    __scoped_args__: tuple = ()
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:  # noqa: N805
+        return (UniqueConstraint("tenant_id", "id"), *cls.__scoped_args__)
+
+
+def tenant_fk(column: str, parent_table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key on `(tenant_id, column)`: a child can only ever point at a parent of its own tenant."""
+    return ForeignKeyConstraint(
+        ["tenant_id", column], [f"{parent_table}.tenant_id", f"{parent_table}.id"], ondelete=ondelete
+    )

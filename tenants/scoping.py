@@ -1,0 +1,111 @@
+"""Tenant scoping, done once: every ORM query of tenant-owned rows is filtered here, or refused.
+
+The current tenant lives in `Session.info["tenant_id"]` — per session, so per request and per thread,
+never module state. Views get it from the URL (`tenants.resolution`); the CLI and jobs use
+`tenant_scope()`. Platform-admin work opts out with `.execution_options(all_tenants=True)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from flask import abort
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from server.extensions import db
+from tenants.models import Tenant, TenantScoped
+
+T = TypeVar("T")
+TENANT_KEY = "tenant_id"
+
+
+class TenantNotSet(RuntimeError):
+    """A query or write touched tenant-owned rows with no tenant in scope: a bug, never a 200."""
+
+
+def current_tenant_id(session: Session | None = None) -> int | None:
+    return (session or db.session()).info.get(TENANT_KEY)
+
+
+def set_tenant(tenant: Tenant | int | None, session: Session | None = None) -> None:
+    tenant_id = tenant.id if isinstance(tenant, Tenant) else tenant
+    (session or db.session()).info[TENANT_KEY] = tenant_id
+
+
+@contextmanager
+def tenant_scope(tenant: Tenant | int) -> Iterator[None]:
+    """Scope the current session to one tenant for CLI commands, jobs and tests."""
+    session = db.session()
+    previous = session.info.get(TENANT_KEY)
+    set_tenant(tenant, session)
+    try:
+        yield
+    finally:
+        session.info[TENANT_KEY] = previous
+
+
+def _touches_scoped(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_query(state: ORMExecuteState) -> None:
+    if state.execution_options.get("all_tenants"):
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    tenant_id = state.session.info.get(TENANT_KEY)
+    if tenant_id is None:
+        # Lazy loads start from an already-scoped parent; anything else must name its tenant.
+        if state.is_select and (state.is_relationship_load or state.is_column_load):
+            return
+        if _touches_scoped(state):
+            raise TenantNotSet("tenant-owned rows queried without a tenant in scope")
+        return
+    if state.is_select:
+        state.statement = state.statement.options(
+            with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+        )
+    else:
+        mapper = state.bind_mapper
+        if mapper is not None and issubclass(mapper.class_, TenantScoped):
+            state.statement = state.statement.where(mapper.class_.tenant_id == tenant_id)
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, flush_context, instances) -> None:
+    tenant_id = session.info.get(TENANT_KEY)
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantNotSet(f"new {type(obj).__name__} with no tenant in scope")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id:
+            raise TenantNotSet(f"new {type(obj).__name__} of another tenant")
+    for obj in session.dirty:
+        if isinstance(obj, TenantScoped):
+            history = db.inspect(obj).attrs.tenant_id.history
+            if history.deleted and history.deleted[0] is not None:
+                raise TenantNotSet(f"{type(obj).__name__} moved between tenants")
+
+
+def get_or_404(model: type[T], object_id: object) -> T:
+    """Load one scoped row by id through the scoped query path (never `Session.get`'s identity map)."""
+    try:
+        object_id = int(object_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        abort(404)
+    found = db.session.scalar(select(model).where(model.id == object_id))  # type: ignore[attr-defined]
+    if found is None:
+        abort(404)
+    return found
+
+
+def all_tenants(statement):
+    """Mark a statement as deliberately cross-tenant (platform admin, pairing by code)."""
+    return statement.execution_options(all_tenants=True)

@@ -1,0 +1,225 @@
+"""Fixtures: an app on the real database (SQLite file by default, PostgreSQL when DATABASE_URL is set),
+two regions in every test, and factories that commit real rows.
+
+Factories work in their own app context and return plain ids, so a test never shares a session (or an
+identity map) with the requests it makes — just like two real clients.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import text
+
+from server import create_app
+from server.accounts.models import Role
+from server.accounts.services import create_user, issue_api_token
+from server.catalog import services as catalog
+from server.database import utcnow
+from server.extensions import db
+from tenants.scoping import tenant_scope
+from tenants.services import create_tenant
+
+PASSWORD = "correct-horse-battery"
+POSTGRES = (os.environ.get("DATABASE_URL") or "").startswith(("postgres", "postgresql"))
+REDIS_URL = os.environ.get("REDIS_URL") or None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if POSTGRES:
+        return os.environ["DATABASE_URL"]
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'propusk.sqlite'}"
+
+
+def reset_schema(app) -> None:
+    """An empty database, then the real migrations: every test run proves `flask db upgrade`."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+    reset_schema(app)
+    return app
+
+
+def _wipe(app) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f"DELETE FROM {table}"))
+        db.session.remove()
+
+
+@dataclass
+class Region:
+    id: int
+    slug: str
+
+
+class World:
+    """Factories over the real database. Every test starts with two regions: `a` and `b`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._n = count(1)
+        self.a = self.region("yaroslavl")
+        self.b = self.region("irkutsk")
+
+    def region(self, slug: str) -> Region:
+        with self.app.app_context():
+            tenant = create_tenant(slug)
+            db.session.commit()
+            return Region(tenant.id, tenant.slug)
+
+    def _commit(self, fn, region: Region):
+        with self.app.app_context(), tenant_scope(region.id):
+            result = fn()
+            db.session.flush()
+            value = result.id if hasattr(result, "id") else result
+            db.session.commit()
+            return value
+
+    def municipality(self, region: Region, name: str | None = None) -> int:
+        return self._commit(
+            lambda: catalog.create_municipality(name or f"Муниципалитет {next(self._n)}"), region
+        )
+
+    def school(self, region: Region, municipality_id: int | None = None, name: str | None = None) -> int:
+        municipality_id = municipality_id or self.municipality(region)
+        return self._commit(
+            lambda: catalog.create_school(name or f"Школа № {next(self._n)}", municipality_id), region
+        )
+
+    def venue(self, region: Region, name: str | None = None) -> int:
+        return self._commit(
+            lambda: catalog.save_venue(
+                None, name=name or f"Колледж {next(self._n)}", address="ул. Советская, 1", cluster=None
+            ),
+            region,
+        )
+
+    def event(
+        self,
+        region: Region,
+        *,
+        venue_id: int | None = None,
+        programme: str = "open_day",
+        format: str = "in_person",
+        starts_at: datetime | None = None,
+        hours: float = 3,
+        capacity: int = 30,
+        grades: tuple[int, int] = (8, 11),
+        quotas: list[tuple[int, int]] | None = None,
+        broadcast_url: str | None = None,
+    ) -> int:
+        venue_id = venue_id or self.venue(region)
+        starts_at = starts_at or utcnow() - timedelta(minutes=30)
+        data = catalog.EventInput(
+            title=f"Событие {next(self._n)}",
+            programme=programme,
+            format=format,
+            venue_id=venue_id,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            capacity=capacity,
+            grade_min=grades[0],
+            grade_max=grades[1],
+            quotas=quotas or [],
+            broadcast_url=broadcast_url,
+        )
+
+        def make():
+            from tenants.models import Tenant
+
+            return catalog.save_event(None, data, db.session.get(Tenant, region.id).tz)
+
+        return self._commit(make, region)
+
+    def user(self, region: Region | None, role: Role | None = Role.COORDINATOR, **scope) -> tuple[str, str]:
+        """A user with a role in `region`; returns (email, API token). Password is PASSWORD."""
+        email = f"user{next(self._n)}@example.ru"
+        with self.app.app_context():
+            from tenants.models import Tenant
+
+            tenant = db.session.get(Tenant, region.id) if region else None
+            create_user(email, password=PASSWORD, tenant=tenant, role=role, **scope)
+            token = issue_api_token(email)
+            db.session.commit()
+        return email, token
+
+
+@pytest.fixture
+def world(app):
+    _wipe(app)
+    yield World(app)
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app, world):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, world):
+    return app.test_cli_runner()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(client, email: str, password: str = PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def live_server(app, world):
+    """The real app over HTTP on a free loopback port (threaded Werkzeug, WebSockets included)."""
+    import time
+
+    import requests
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    for _ in range(100):
+        try:
+            requests.get(f"{url}/login", timeout=0.5)
+            break
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    yield url
+    server.shutdown()
+    thread.join(timeout=5)
