@@ -109,17 +109,33 @@ def _select_locale() -> str:
     return session.get("lang", "ru")
 
 
+BLUEPRINTS = (
+    "server.accounts.views",
+    "server.catalog.views",
+    "server.catalog.api",
+    "server.tickets.views",
+    "server.tickets.api",
+    "server.checkins.api",
+    "server.checkins.views",
+    "kiosk.views",
+    "server.live.views",
+    "server.reports.views",
+    "server.api.openapi",
+)
+
+
 def _register_blueprints(app: Flask) -> None:
-    from server.accounts.views import bp as accounts_bp
+    """Each capability module exposes `bp`; Socket.IO handlers register on import of `server.live`."""
+    from importlib import import_module
+
+    import server.live.publish  # noqa: F401  (after-commit emitter)
+    import server.live.sockets  # noqa: F401  (the /live namespace)
     from server.api.errors import install as install_error_handlers
-    from server.api.openapi import bp as openapi_bp
-    from server.catalog.api import bp as catalog_api
-    from server.catalog.views import bp as catalog_bp
     from tenants import resolution
 
     resolution.init_app(app)
-    for blueprint in (accounts_bp, catalog_bp, catalog_api, openapi_bp):
-        app.register_blueprint(blueprint)
+    for module in BLUEPRINTS:
+        app.register_blueprint(import_module(module).bp)
     install_error_handlers(app)
 
 

@@ -1,4 +1,4 @@
-from conftest import bearer, login
+from tests.conftest import bearer, login
 
 
 def test_coordinator_logs_in_and_sees_region_home(client, world):

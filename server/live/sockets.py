@@ -1,0 +1,1 @@
+"""Socket.IO `/live` namespace (filled in by its issue)."""

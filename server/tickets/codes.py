@@ -1,0 +1,136 @@
+"""Opaque, signed codes for the QR: no personal data, unforgeable, verifiable offline.
+
+A code is base32 (the QR alphanumeric alphabet, so the symbol stays small: version 6 at level M) of
+
+    kind/version (1 byte) · key id (1) · tenant id (4) · object id (4) · event id (4) · Ed25519 signature (64)
+
+The object is a ticket, or a class group for a teacher's escort code. A kiosk holds its region's public
+keys and checks the signature with no network; the server checks the same and then the database.
+Keys are per region and rotatable: old keys stay valid for verification until retired.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from sqlalchemy import select
+
+from server.database import utcnow
+from server.extensions import db
+from server.tickets.models import SigningKey
+
+VERSION = 1
+_HEADER = struct.Struct(">BBIII")
+SIGNATURE_BYTES = 64
+CODE_LENGTH = 125  # base32 of 78 bytes, without padding
+
+
+class CodeKind(IntEnum):
+    TICKET = 1
+    ESCORT = 2
+
+
+@dataclass(frozen=True)
+class CodePayload:
+    kind: CodeKind
+    key_id: int
+    tenant_id: int
+    object_id: int
+    event_id: int
+
+
+def _b32encode(raw: bytes) -> str:
+    return base64.b32encode(raw).decode().rstrip("=")
+
+
+def _b32decode(text: str) -> bytes:
+    text = text.strip().upper()
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def active_key(tenant_id: int) -> SigningKey:
+    """The region's current signing key, created on first use."""
+    key = db.session.scalar(
+        select(SigningKey).where(SigningKey.active.is_(True)).order_by(SigningKey.key_id.desc())
+    )
+    return key or rotate_key(tenant_id)
+
+
+def rotate_key(tenant_id: int) -> SigningKey:
+    """A new key for new codes; older keys keep verifying codes already printed."""
+    latest = db.session.scalar(select(SigningKey.key_id).order_by(SigningKey.key_id.desc()).limit(1))
+    key_id = ((latest or 0) % 255) + 1
+    for old in db.session.scalars(select(SigningKey).where(SigningKey.active.is_(True))):
+        old.active = False
+    private = Ed25519PrivateKey.generate()
+    key = SigningKey(
+        tenant_id=tenant_id,
+        key_id=key_id,
+        private_key=private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+        public_key=private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+        active=True,
+    )
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def retire_key(key: SigningKey) -> None:
+    """Codes signed by a retired key are refused everywhere (a leaked key)."""
+    key.active = False
+    key.retired_at = utcnow()
+
+
+def verification_keys() -> dict[int, bytes]:
+    """Public keys (by key id) a kiosk of the current region needs to verify codes offline."""
+    rows = db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None)))
+    return {key.key_id: key.public_key for key in rows}
+
+
+def sign(kind: CodeKind, tenant_id: int, object_id: int, event_id: int) -> str:
+    key = active_key(tenant_id)
+    header = _HEADER.pack((VERSION << 4) | kind, key.key_id, tenant_id, object_id, event_id)
+    signature = Ed25519PrivateKey.from_private_bytes(key.private_key).sign(header)
+    return _b32encode(header + signature)
+
+
+def parse(code: str) -> CodePayload | None:
+    """The payload of a well-formed code, without checking its signature (None if malformed)."""
+    if not isinstance(code, str) or len(code.strip()) != CODE_LENGTH:
+        return None
+    try:
+        raw = _b32decode(code)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != _HEADER.size + SIGNATURE_BYTES:
+        return None
+    version_kind, key_id, tenant_id, object_id, event_id = _HEADER.unpack(raw[: _HEADER.size])
+    if version_kind >> 4 != VERSION or (version_kind & 0x0F) not in CodeKind._value2member_map_:
+        return None
+    return CodePayload(CodeKind(version_kind & 0x0F), key_id, tenant_id, object_id, event_id)
+
+
+def verify(code: str, tenant_id: int, kind: CodeKind | None = None) -> CodePayload | None:
+    """The payload if the code is genuine, of this region (and kind); None for anything else.
+
+    Unknown, forged and other regions' codes are indistinguishable to the caller by design.
+    """
+    payload = parse(code)
+    if payload is None or payload.tenant_id != tenant_id or (kind is not None and payload.kind != kind):
+        return None
+    public = verification_keys().get(payload.key_id)
+    if public is None:
+        return None
+    raw = _b32decode(code)
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(raw[_HEADER.size :], raw[: _HEADER.size])
+    except InvalidSignature:
+        return None
+    return payload
