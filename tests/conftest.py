@@ -177,6 +177,65 @@ class World:
         return email, token
 
 
+    def ticket(
+        self,
+        region: Region,
+        event_id: int,
+        *,
+        school_id: int | None = None,
+        last_name: str | None = None,
+        first_name: str = "Иван",
+        grade: int = 9,
+    ) -> tuple[int, str]:
+        """An active ticket for a new student; returns (ticket id, QR code). Bypasses registration rules."""
+        import secrets
+
+        from sqlalchemy import select
+
+        from server.catalog.models import Event, School
+        from server.tickets import codes
+        from server.tickets.models import Consent, ConsentMethod, Student, Ticket
+
+        school_id = school_id or self.school(region)
+        last_name = last_name or f"Иванов{next(self._n)}"
+        with self.app.app_context(), tenant_scope(region.id):
+            school = db.session.scalar(select(School).where(School.id == school_id))
+            student = Student(
+                school_id=school_id,
+                last_name=last_name,
+                first_name=first_name,
+                middle_name="Петрович",
+                grade=grade,
+                identity_name=f"{last_name} {first_name} петрович".lower(),
+                search_last_name=last_name.lower(),
+            )
+            db.session.add(student)
+            db.session.flush()
+            consent = Consent(
+                student_id=student.id,
+                guardian_name="Иванова Мария Петровна",
+                text_version="1",
+                method=ConsentMethod.ONLINE,
+                given_at=utcnow(),
+            )
+            db.session.add(consent)
+            db.session.flush()
+            ticket = Ticket(
+                event_id=event_id,
+                student_id=student.id,
+                consent_id=consent.id,
+                municipality_id=school.municipality_id,
+                access_token=secrets.token_urlsafe(24),
+            )
+            db.session.add(ticket)
+            db.session.flush()
+            ticket.code = codes.sign(codes.CodeKind.TICKET, region.id, ticket.id, event_id)
+            event = db.session.scalar(select(Event).where(Event.id == event_id))
+            event.registered += 1
+            db.session.commit()
+            return ticket.id, ticket.code
+
+
 @pytest.fixture
 def world(app):
     _wipe(app)

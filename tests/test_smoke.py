@@ -18,3 +18,14 @@ def test_api_lists_municipalities(client, world):
     response = client.get("/api/v1/yaroslavl/municipalities", headers=bearer(token))
     assert response.status_code == 200
     assert [m["name"] for m in response.json] == ["г. Рыбинск"]
+
+
+def test_ticket_factory_makes_a_verifiable_code(app, world):
+    from server.tickets import codes
+    from tenants.scoping import tenant_scope
+
+    event_id = world.event(world.a)
+    ticket_id, code = world.ticket(world.a, event_id)
+    with app.app_context(), tenant_scope(world.a.id):
+        payload = codes.verify(code, world.a.id)
+    assert payload is not None and payload.object_id == ticket_id and payload.event_id == event_id
