@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 REQUIRED = "Обязательное поле."
@@ -28,9 +28,14 @@ class EventForm(FlaskForm):
     title = StringField("Название", validators=[DataRequired(REQUIRED), Length(max=300)])
     programme = SelectField(
         "Программа",
-        choices=[("open_day", "День открытых дверей (ЕДОД)"), ("trial", "Профессиональная проба")],
+        choices=[
+            SelectChoice("open_day", "День открытых дверей (ЕДОД)"),
+            SelectChoice("trial", "Профессиональная проба"),
+        ],
     )
-    format = SelectField("Формат", choices=[("in_person", "Очно"), ("online", "Онлайн")])
+    format = SelectField(
+        "Формат", choices=[SelectChoice("in_person", "Очно"), SelectChoice("online", "Онлайн")]
+    )
     venue_id = SelectField("Площадка", coerce=int, validators=[DataRequired(REQUIRED)])
     starts_at = DateTimeLocalField("Начало", validators=[DataRequired("Укажите дату и время начала.")])
     ends_at = DateTimeLocalField("Окончание", validators=[DataRequired("Укажите дату и время окончания.")])

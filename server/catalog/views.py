@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 
 from server.accounts.auth import STAFF, page_principal, roles_required
 from server.accounts.models import Role
@@ -89,7 +90,7 @@ def _school_form(obj=None) -> SchoolForm:
     municipalities = services.list_municipalities()
     if principal.is_(Role.MUNICIPAL):
         municipalities = [m for m in municipalities if m.id == principal.membership.municipality_id]
-    form.municipality_id.choices = [(m.id, m.name) for m in municipalities]
+    form.municipality_id.choices = [SelectChoice(m.id, m.name) for m in municipalities]
     return form
 
 
@@ -157,7 +158,7 @@ def edit_venue(object_id: int):
 
 def _event_form(event: Event | None) -> EventForm:
     form = EventForm(obj=None)
-    form.venue_id.choices = [(v.id, v.name) for v in services.list_venues()]
+    form.venue_id.choices = [SelectChoice(v.id, v.name) for v in services.list_venues()]
     if event is not None and request.method == "GET":
         tz = g.tenant.tz
         form.title.data, form.programme.data = event.title, event.programme.kind.value

@@ -89,8 +89,12 @@ def test_event_is_created_in_region_time_and_read_back(client, world):
 
 def test_duplicate_name_is_a_409(client, world):
     _, token = world.user(world.a)
-    first = client.post("/api/v1/yaroslavl/municipalities", headers=bearer(token), json={"name": "г. Рыбинск"})
-    second = client.post("/api/v1/yaroslavl/municipalities", headers=bearer(token), json={"name": "г. Рыбинск"})
+    first = client.post(
+        "/api/v1/yaroslavl/municipalities", headers=bearer(token), json={"name": "г. Рыбинск"}
+    )
+    second = client.post(
+        "/api/v1/yaroslavl/municipalities", headers=bearer(token), json={"name": "г. Рыбинск"}
+    )
     assert first.status_code == 201 and second.status_code == 409
     assert second.json["error"]["code"] == "duplicate"
 

@@ -49,7 +49,12 @@ def test_demo_builds_two_regions_and_prints_logins(app, runner, client):
     )
     assert login.status_code == 302
     home = client.get("/yaroslavl/").get_data(as_text=True)
-    for cluster in ("Железнодорожный транспорт", "Биофармацевтическое производство", "Машиностроение", "Педагогика"):
+    for cluster in (
+        "Железнодорожный транспорт",
+        "Биофармацевтическое производство",
+        "Машиностроение",
+        "Педагогика",
+    ):
         assert cluster in home
     again = runner.invoke(args=["demo"])  # idempotent
     assert again.exit_code == 0
@@ -74,13 +79,9 @@ def test_english_is_the_second_locale(client):
     assert "Staff sign-in" in english and "Вход для сотрудников" not in english
 
 
-def test_forms_need_a_csrf_token(world, database_url):
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
-    response = app.test_client().post("/login", data={"email": "a@b.ru", "password": "x" * 12})
-    with app.app_context():
-        from server.extensions import db
-
-        db.engine.dispose()
+def test_forms_need_a_csrf_token(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post("/login", data={"email": "a@b.ru", "password": "x" * 12})
     assert response.status_code == 400
     assert "Страница устарела" in response.get_data(as_text=True)
 
@@ -94,7 +95,12 @@ def _flask(args, database_url, check=True):
     env = {**os.environ, "DATABASE_URL": database_url, "PROPUSK_ENV": "development"}
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=check, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
     )
 
 

@@ -23,13 +23,16 @@ def test_gunicorn_serves_pages_api_and_socketio(app, world, database_url):
     env.pop("REDIS_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
-                page = requests.get(f"{base}/login", timeout=1)
+                page = requests.get(f"{base}/login", timeout=10)
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)

@@ -40,7 +40,9 @@ def test_municipal_coordinator_sees_and_adds_only_own_schools(client, world):
     listed = client.get("/api/v1/yaroslavl/schools", headers=bearer(token)).json
     assert [s["name"] for s in listed] == ["Лицей № 2"]
     refused = client.post(
-        "/api/v1/yaroslavl/schools", headers=bearer(token), json={"name": "Школа № 9", "municipality_id": other}
+        "/api/v1/yaroslavl/schools",
+        headers=bearer(token),
+        json={"name": "Школа № 9", "municipality_id": other},
     )
     assert refused.status_code == 403
     created = client.post(
@@ -78,5 +80,7 @@ def test_login_with_wrong_password_says_so_in_russian(client, world):
 
 def test_login_does_not_redirect_off_site(client, world):
     email, _ = world.user(world.a)
-    response = client.post("/login?next=//evil.example/", data={"email": email, "password": "correct-horse-battery"})
+    response = client.post(
+        "/login?next=//evil.example/", data={"email": email, "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -24,7 +24,9 @@ def test_queries_see_only_the_current_region(app, world):
         with tenant_scope(world.a.id):
             assert [v.name for v in db.session.scalars(select(Venue))] == ["Рыбинский авиационный колледж"]
         with tenant_scope(world.b.id):
-            assert [v.name for v in db.session.scalars(select(Venue))] == ["Ангарский политехнический техникум"]
+            assert [v.name for v in db.session.scalars(select(Venue))] == [
+                "Ангарский политехнический техникум"
+            ]
         assert len(db.session.scalars(all_tenants(select(Venue))).all()) == 2
 
 
@@ -33,7 +35,9 @@ def test_joins_and_aliases_are_scoped_too(app, world):
     world.school(world.b)
     with app.app_context(), tenant_scope(world.a.id):
         rows = db.session.execute(
-            select(School.name, Municipality.name).join(Municipality, Municipality.id == School.municipality_id)
+            select(School.name, Municipality.name).join(
+                Municipality, Municipality.id == School.municipality_id
+            )
         ).all()
         assert len(rows) == 1
 
