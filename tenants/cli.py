@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from server.errors import DomainError
 from server.extensions import db
 from tenants.services import create_tenant, list_tenants
 
-tenants_cli = click.Group("tenants", help="Регионы (тенанты).")
+tenants_cli = AppGroup("tenants", help="Регионы (тенанты).")
 
 
 @tenants_cli.command("create")

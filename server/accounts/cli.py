@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from server.accounts.models import Role
@@ -15,8 +16,8 @@ from server.extensions import db
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
-users_cli = click.Group("users", help="Пользователи и их роли.")
-tokens_cli = click.Group("tokens", help="Токены доступа к API.")
+users_cli = AppGroup("users", help="Пользователи и их роли.")
+tokens_cli = AppGroup("tokens", help="Токены доступа к API.")
 
 
 def _scope_id(model, name: str | None, what: str) -> int | None:

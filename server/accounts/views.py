@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -54,14 +56,14 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
-        flash("Неверная почта или пароль.", "error")
+        flash(_("Неверная почта или пароль."), "error")
     return render_template("accounts/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
     logout_user()
-    flash("Вы вышли из системы.", "info")
+    flash(_("Вы вышли из системы."), "info")
     return redirect(url_for("accounts.login"))
 
 
