@@ -120,6 +120,7 @@ BLUEPRINTS = (
     "kiosk.views",
     "server.live.views",
     "server.reports.views",
+    "server.reports.api",
     "server.api.openapi",
 )
 
