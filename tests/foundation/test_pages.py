@@ -8,6 +8,21 @@ from server.accounts.models import Role
 from tests.conftest import PASSWORD, login
 
 
+def _event_form(venue: int, **changes: str) -> dict:
+    form = {
+        "title": "ЕДОД",
+        "programme": "open_day",
+        "format": "in_person",
+        "venue_id": venue,
+        "starts_at": "2026-04-20T10:00",
+        "ends_at": "2026-04-20T14:00",
+        "capacity": "50",
+        "grade_min": "8",
+        "grade_max": "11",
+    }
+    return form | changes
+
+
 def test_coordinator_adds_a_municipality_school_and_venue_through_pages(client, world):
     email, _ = world.user(world.a)
     login(client, email)
@@ -67,17 +82,7 @@ def test_event_form_explains_broken_rules_in_russian(client, world):
     venue = world.venue(world.a)
     email, _ = world.user(world.a)
     login(client, email)
-    form = {
-        "title": "ЕДОД",
-        "programme": "open_day",
-        "format": "in_person",
-        "venue_id": venue,
-        "starts_at": "2026-04-20T12:00",
-        "ends_at": "2026-04-20T10:00",
-        "capacity": "50",
-        "grade_min": "8",
-        "grade_max": "11",
-    }
+    form = _event_form(venue, starts_at="2026-04-20T12:00", ends_at="2026-04-20T10:00")
     page = client.post("/yaroslavl/events/new", data=form).get_data(as_text=True)
     assert "Окончание должно быть позже начала" in page
 
@@ -87,18 +92,7 @@ def test_quota_sum_above_capacity_is_refused(client, world):
     municipality = world.municipality(world.a)
     email, _ = world.user(world.a)
     login(client, email)
-    form = {
-        "title": "ЕДОД",
-        "programme": "open_day",
-        "format": "in_person",
-        "venue_id": venue,
-        "starts_at": "2026-04-20T10:00",
-        "ends_at": "2026-04-20T14:00",
-        "capacity": "10",
-        "grade_min": "8",
-        "grade_max": "11",
-        f"quota-{municipality}": "11",
-    }
+    form = _event_form(venue, capacity="10", **{f"quota-{municipality}": "11"})
     page = client.post("/yaroslavl/events/new", data=form).get_data(as_text=True)
     assert "Сумма квот больше вместимости события" in page
 
