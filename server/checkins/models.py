@@ -69,10 +69,20 @@ class Checkin(TenantScoped, db.Model):
             "tenant_id",
             "ticket_id",
             unique=True,
-            sqlite_where=db.text("result = 'ok'"),
-            postgresql_where=db.text("result = 'ok'"),
+            # The enum column stores member names: 'OK', not the value 'ok'.
+            sqlite_where=db.text("result = 'OK'"),
+            postgresql_where=db.text("result = 'OK'"),
         ),
         Index("ix_checkins_event_created", "tenant_id", "event_id", "created_at"),
+        Index("ix_checkins_kiosk_created", "tenant_id", "kiosk_id", "created_at"),
+        # Admitted per event (counters on every kiosk screen and live message): an index-only count.
+        Index(
+            "ix_checkins_admitted_event",
+            "tenant_id",
+            "event_id",
+            sqlite_where=db.text("result = 'OK'"),
+            postgresql_where=db.text("result = 'OK'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +98,8 @@ class Checkin(TenantScoped, db.Model):
     scanned_at: Mapped[datetime] = mapped_column()  # the device's moment (offline scans arrive later)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     conflict: Mapped[bool] = mapped_column(default=False)  # admitted offline at two doors
+    # The answer given at the door, word for word: a replayed scan_id gets exactly this back.
+    message: Mapped[str | None] = mapped_column(String(300))
 
     ticket = relationship(
         "Ticket", primaryjoin="Checkin.ticket_id == Ticket.id", foreign_keys="Checkin.ticket_id"

@@ -1,0 +1,343 @@
+"""Door throughput: admissions per second and latency with 8 and 32 concurrent kiosks.
+
+Run by hand (it resets the database it is given):
+
+    .venv/bin/python bench/checkins.py --database-url postgresql://postgres@127.0.0.1/propusk_kiosk \
+        --redis-url redis://127.0.0.1:6379/2
+
+It migrates an empty schema, seeds one region with a venue, an open event, N tickets and 32 paired
+kiosks, starts gunicorn on loopback (production config, Redis message queue, so every admission is
+published live), then drives `POST /api/v1/<t>/checkins` from K kiosk threads, each with its own
+keep-alive connection and its own tickets (a real door never scans one ticket twice). It counts the
+live `checkin` messages that reach Redis, checks there is exactly one admitted row per admitted
+ticket, prints the figures and stops what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _env(args) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY="bench-" + secrets.token_hex(8),
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        PROPUSK_ENV="production",
+        GUNICORN_WORKERS=str(args.workers),
+        GUNICORN_THREADS=str(args.threads),
+    )
+    return env
+
+
+def reset_and_seed(args) -> tuple[str, list[str], list[str]]:
+    """Fresh schema via the real migrations; one region, one venue, one open event, tickets, kiosks."""
+    from sqlalchemy import text
+
+    os.environ.update(_env(args))
+    from server import create_app
+    from server.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env=_env(args),
+        check=True,
+        capture_output=True,
+    )
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from server.catalog import services as catalog
+    from server.checkins import kiosks
+    from server.database import utcnow
+    from server.tickets import codes
+    from server.tickets.models import Consent, ConsentMethod, Student, Ticket
+    from tenants.scoping import tenant_scope
+    from tenants.services import create_tenant
+
+    started = time.perf_counter()
+    with app.app_context():
+        tenant = create_tenant("yaroslavl")
+        db.session.commit()
+        with tenant_scope(tenant.id):
+            municipality = catalog.create_municipality("Ярославль")
+            db.session.flush()
+            school = catalog.create_school("Средняя школа № 1", municipality.id)
+            venue = catalog.save_venue(None, name="Колледж", address="ул. Советская, 1", cluster=None)
+            db.session.flush()
+            event = catalog.save_event(
+                None,
+                catalog.EventInput(
+                    title="День открытых дверей",
+                    programme="open_day",
+                    format="in_person",
+                    venue_id=venue.id,
+                    starts_at=utcnow() - timedelta(minutes=10),
+                    ends_at=utcnow() + timedelta(hours=6),
+                    capacity=args.tickets,
+                    grade_min=8,
+                    grade_max=11,
+                    quotas=[],
+                    broadcast_url=None,
+                ),
+                tenant.tz,
+            )
+            db.session.flush()
+            now = utcnow()
+            students = [
+                Student(
+                    school_id=school.id,
+                    last_name=f"Ученик{i}",
+                    first_name="Иван",
+                    middle_name="Петрович",
+                    grade=9,
+                    identity_name=f"ученик{i} иван петрович",
+                    search_last_name=f"ученик{i}",
+                )
+                for i in range(args.tickets)
+            ]
+            db.session.add_all(students)
+            db.session.flush()
+            consents = [
+                Consent(
+                    student_id=s.id,
+                    guardian_name="Иванова Мария Петровна",
+                    text_version="1",
+                    method=ConsentMethod.PAPER,
+                    given_at=now,
+                )
+                for s in students
+            ]
+            db.session.add_all(consents)
+            db.session.flush()
+            tickets = [
+                Ticket(
+                    event_id=event.id,
+                    student_id=s.id,
+                    consent_id=c.id,
+                    municipality_id=municipality.id,
+                    access_token=secrets.token_urlsafe(24),
+                )
+                for s, c in zip(students, consents, strict=True)
+            ]
+            db.session.add_all(tickets)
+            db.session.flush()
+            codes.sign(codes.CodeKind.TICKET, tenant.id, 0, event.id)  # creates the region's key
+            key = codes.active_key(tenant.id)
+            private = Ed25519PrivateKey.from_private_bytes(key.private_key)
+            for ticket in tickets:  # codes.sign() per ticket, minus its key lookup
+                kind = (codes.VERSION << 4) | codes.CodeKind.TICKET
+                header = codes._HEADER.pack(kind, key.key_id, tenant.id, ticket.id, event.id)
+                ticket.code = codes._b32encode(header + private.sign(header))
+            event.registered = len(tickets)
+            tokens = []
+            for i in range(args.kiosks):
+                kiosk, code = kiosks.create_kiosk(venue.id, f"Вход {i + 1}")
+                db.session.flush()
+                tokens.append(kiosks.pair_kiosk(code).token)
+            ticket_codes = [t.code for t in tickets]
+            slug = tenant.slug
+            db.session.commit()
+    print(f"seeded {args.tickets} tickets, {args.kiosks} kiosks in {time.perf_counter() - started:.1f}s")
+    return slug, tokens, ticket_codes
+
+
+def start_gunicorn(args) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{args.port}"],
+        cwd=ROOT,
+        env=_env(args),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
+            conn.request("GET", "/login")
+            conn.getresponse().read()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+class LiveCounter(threading.Thread):
+    """Counts `checkin` messages published on the Socket.IO Redis channel (what dashboards receive).
+
+    The live sender coalesces admissions arriving within a few tens of milliseconds into one message,
+    so under load there are fewer messages than admissions; the count proves they are published.
+    """
+
+    def __init__(self, redis_url: str) -> None:
+        super().__init__(daemon=True)
+        import redis
+
+        self.pubsub = redis.Redis.from_url(redis_url).pubsub()
+        self.pubsub.subscribe("flask-socketio")
+        self.count = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            message = self.pubsub.get_message(timeout=0.2)
+            if message and message["type"] == "message" and b'"checkin"' in message["data"]:
+                self.count += 1
+
+
+def drive(args, slug: str, tokens: list[str], codes: list[str], kiosks_n: int) -> dict:
+    """K kiosk threads, each scanning its own share of the tickets as fast as answers come back."""
+    shares = [codes[i::kiosks_n] for i in range(kiosks_n)]
+    latencies: list[list[float]] = [[] for _ in range(kiosks_n)]
+    results: list[dict[str, int]] = [{} for _ in range(kiosks_n)]
+    barrier = threading.Barrier(kiosks_n + 1)
+    stop_at = [0.0]
+
+    def kiosk(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        headers = {"Authorization": f"Bearer {tokens[i]}", "Content-Type": "application/json"}
+        path = f"/api/v1/{slug}/checkins"
+        barrier.wait()
+        for code in shares[i]:
+            if time.perf_counter() >= stop_at[0]:
+                break
+            body = json.dumps({"code": code, "scan_id": uuid.uuid4().hex})
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            latencies[i].append(time.perf_counter() - t0)
+            result = json.loads(data).get("result", f"http_{response.status}")
+            results[i][result] = results[i].get(result, 0) + 1
+            if args.pace:  # a real door: the next teenager steps up after a moment
+                time.sleep(max(0.0, args.pace - (time.perf_counter() - t0)))
+        conn.close()
+
+    threads = [threading.Thread(target=kiosk, args=(i,)) for i in range(kiosks_n)]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + args.seconds
+    started = time.perf_counter()
+    barrier.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    flat = sorted(x for lst in latencies for x in lst)
+    totals: dict[str, int] = {}
+    for r in results:
+        for k, v in r.items():
+            totals[k] = totals.get(k, 0) + v
+    return {
+        "kiosks": kiosks_n,
+        "requests": len(flat),
+        "admitted": totals.get("ok", 0),
+        "results": totals,
+        "seconds": elapsed,
+        "per_second": totals.get("ok", 0) / elapsed,
+        "p50_ms": statistics.median(flat) * 1000,
+        "p99_ms": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000,
+        "max_ms": flat[-1] * 1000,
+    }
+
+
+def verify(args) -> tuple[int, int]:
+    from sqlalchemy import create_engine, text
+
+    from server.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(args.database_url))
+    with engine.connect() as conn:
+        admitted = conn.execute(text("SELECT count(*) FROM checkins WHERE result = 'OK'")).scalar()
+        doubled = conn.execute(
+            text("SELECT count(*) FROM (SELECT ticket_id FROM checkins WHERE result = 'OK' "
+                 "GROUP BY ticket_id HAVING count(*) > 1) d")
+        ).scalar()  # fmt: skip
+    engine.dispose()
+    return admitted, doubled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/propusk_kiosk")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
+    parser.add_argument("--tickets", type=int, default=30000)
+    parser.add_argument("--kiosks", type=int, default=32)
+    parser.add_argument("--levels", default="8,32")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="gunicorn processes (the API needs no sticky sessions)"
+    )
+    parser.add_argument("--threads", type=int, default=100)
+    parser.add_argument(
+        "--pace", type=float, default=0.0, help="seconds between scans per kiosk (0: as fast as answered)"
+    )
+    args = parser.parse_args()
+    if not args.database_url.startswith(("postgres://", "postgresql")):
+        raise SystemExit("the benchmark runs on PostgreSQL")
+
+    slug, tokens, codes = reset_and_seed(args)
+    server = start_gunicorn(args)
+    live = LiveCounter(args.redis_url)
+    live.start()
+    report = []
+    answered_ok = 0
+    try:
+        levels = [int(x) for x in args.levels.split(",")]
+        warm = [codes[i * 200 : (i + 1) * 200] for i in range(len(levels))]
+        rest = codes[len(levels) * 200 :]
+        share = len(rest) // len(levels)
+        for n, level in enumerate(levels):
+            # Warm up connections and caches on tickets of their own, then measure on fresh tickets.
+            warmup = drive(args, slug, tokens, warm[n], level)
+            answered_ok += warmup["admitted"]
+            stats = drive(args, slug, tokens, rest[n * share : (n + 1) * share], level)
+            answered_ok += stats["admitted"]
+            report.append(stats)
+            print(
+                f"{level:>3} kiosks: {stats['per_second']:7.0f} admissions/s  "
+                f"p50 {stats['p50_ms']:6.1f} ms  p99 {stats['p99_ms']:6.1f} ms  "
+                f"max {stats['max_ms']:6.1f} ms  "
+                f"({stats['requests']} scans in {stats['seconds']:.1f}s: {stats['results']})",
+                flush=True,
+            )
+        time.sleep(1.0)
+    finally:
+        live.running = False
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    admitted_rows, doubled = verify(args)
+    print(
+        f"'ok' answers: {answered_ok}; admitted rows in the database: {admitted_rows}; "
+        f"tickets admitted twice: {doubled}"
+    )
+    print(f"live 'checkin' messages published via Redis (the live sender coalesces bursts): {live.count}")
+    print(f"gunicorn: {args.workers} process(es) x {args.threads} threads, gthread; cores: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()

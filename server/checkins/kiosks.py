@@ -1,0 +1,149 @@
+"""Kiosks: created by the coordinator for a venue, paired once by a code, revocable at any time.
+
+Only hashes of pairing codes and tokens are stored. A pairing code is short enough to type on a
+tablet (8 characters of an unambiguous alphabet, about 40 bits), works once and expires in a day;
+the pair endpoint is rate-limited, so guessing one is hopeless.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from server.audit.services import record as audit
+from server.catalog.models import Venue
+from server.checkins.models import Kiosk
+from server.database import utcnow
+from server.errors import Conflict, Invalid, NotFound
+from server.extensions import db
+from server.security import new_token, token_hash
+from tenants.models import Tenant
+from tenants.scoping import all_tenants, set_tenant
+
+PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PAIRING_LENGTH = 8
+PAIRING_LIFETIME = timedelta(hours=24)
+
+
+@dataclass
+class Pairing:
+    kiosk: Kiosk
+    token: str
+    tenant: Tenant
+
+
+def new_pairing_code() -> str:
+    raw = "".join(secrets.choice(PAIRING_ALPHABET) for _ in range(PAIRING_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalise_pairing_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def _pairing_hash(code: str) -> str:
+    return token_hash("pair:" + normalise_pairing_code(code))
+
+
+def list_kiosks() -> list[Kiosk]:
+    return list(
+        db.session.scalars(
+            select(Kiosk).options(joinedload(Kiosk.venue)).order_by(Kiosk.created_at, Kiosk.id)
+        )
+    )
+
+
+def get_kiosk(kiosk_id: int) -> Kiosk:
+    kiosk = db.session.scalar(select(Kiosk).where(Kiosk.id == kiosk_id))
+    if kiosk is None:
+        raise NotFound("Киоск не найден.", code="kiosk_not_found")
+    return kiosk
+
+
+def create_kiosk(venue_id: int, name: str, *, user_id: int | None = None) -> tuple[Kiosk, str]:
+    """A kiosk for a venue and its one-time pairing code (shown once, stored as a hash)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid(
+            "Укажите название киоска (до 100 символов), например «Главный вход».", code="kiosk_name"
+        )
+    venue = db.session.scalar(select(Venue).where(Venue.id == venue_id))
+    if venue is None:
+        raise NotFound("Площадка не найдена.", code="venue_not_found")
+    kiosk = Kiosk(venue_id=venue.id, name=name, created_by_id=user_id)
+    db.session.add(kiosk)
+    code = _reset_pairing(kiosk)
+    db.session.flush()
+    audit("kiosk.create", "kiosk", kiosk.id, user_id=user_id, venue_id=venue.id)
+    return kiosk, code
+
+
+def _reset_pairing(kiosk: Kiosk) -> str:
+    code = new_pairing_code()
+    kiosk.pairing_code_hash = _pairing_hash(code)
+    kiosk.pairing_expires_at = utcnow() + PAIRING_LIFETIME
+    return code
+
+
+def renew_pairing(kiosk: Kiosk, *, user_id: int | None = None) -> str:
+    """A fresh code for a replaced tablet; the device paired before loses access at once."""
+    if kiosk.revoked_at is not None:
+        raise Conflict("Киоск отозван: создайте новый.", code="kiosk_revoked")
+    kiosk.token_hash = None
+    kiosk.paired_at = None
+    code = _reset_pairing(kiosk)
+    audit("kiosk.renew_pairing", "kiosk", kiosk.id, user_id=user_id)
+    return code
+
+
+def pair_kiosk(code: str) -> Pairing:
+    """Exchange a pairing code for the kiosk's token. A code works once; any region (code decides)."""
+    if len(normalise_pairing_code(code)) != PAIRING_LENGTH:
+        raise NotFound("Код привязки не найден или уже использован.", code="pairing_code_invalid")
+    kiosk = db.session.scalar(
+        all_tenants(select(Kiosk).where(Kiosk.pairing_code_hash == _pairing_hash(code)).with_for_update())
+    )
+    now = utcnow()
+    if kiosk is None or kiosk.revoked_at is not None:
+        raise NotFound("Код привязки не найден или уже использован.", code="pairing_code_invalid")
+    if kiosk.pairing_expires_at is None or kiosk.pairing_expires_at <= now:
+        raise NotFound(
+            "Срок действия кода истёк: попросите координатора выдать новый.", code="pairing_code_expired"
+        )
+    set_tenant(kiosk.tenant_id)
+    token = new_token("kk")
+    kiosk.token_hash = token_hash(token)
+    kiosk.pairing_code_hash = None
+    kiosk.pairing_expires_at = None
+    kiosk.paired_at = now
+    kiosk.last_seen_at = now
+    audit("kiosk.pair", "kiosk", kiosk.id, kiosk_id=kiosk.id)
+    return Pairing(kiosk, token, db.session.get(Tenant, kiosk.tenant_id))
+
+
+def revoke_kiosk(kiosk: Kiosk, *, user_id: int | None = None) -> None:
+    """From now on the kiosk's token is refused (401) at its next request."""
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = utcnow()
+        kiosk.pairing_code_hash = None
+        kiosk.pairing_expires_at = None
+        audit("kiosk.revoke", "kiosk", kiosk.id, user_id=user_id)
+
+
+def kiosk_json(kiosk: Kiosk) -> dict:
+    def iso(moment):
+        return moment.isoformat() if moment else None
+
+    return {
+        "id": kiosk.id,
+        "name": kiosk.name,
+        "venue_id": kiosk.venue_id,
+        "paired": kiosk.token_hash is not None,
+        "paired_at": iso(kiosk.paired_at),
+        "last_seen_at": iso(kiosk.last_seen_at),
+        "revoked_at": iso(kiosk.revoked_at),
+    }

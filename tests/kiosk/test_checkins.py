@@ -1,0 +1,257 @@
+"""The door's answers through the API: every result, once, replayed scan ids, isolation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from server.checkins.models import AdmissionMethod, Checkin, ScanResult
+from server.database import utcnow
+from server.extensions import db
+from server.tickets.models import Ticket, TicketStatus
+from tenants.scoping import tenant_scope
+from tests.conftest import login
+from tests.kiosk.helpers import paired_kiosk, scan
+
+
+def _checkins(app, region) -> list[Checkin]:
+    with app.app_context(), tenant_scope(region.id):
+        rows = list(db.session.scalars(select(Checkin).order_by(Checkin.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def _cancel(app, region, ticket_id: int) -> None:
+    with app.app_context(), tenant_scope(region.id):
+        ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id))
+        ticket.status = TicketStatus.CANCELLED
+        ticket.cancelled_at = utcnow()
+        db.session.commit()
+
+
+def test_first_scan_admits_and_shows_door_details(app, client, world):
+    school = world.school(world.a, name="Школа № 7")
+    event = world.event(world.a)
+    venue = _venue_of(app, world.a, event)
+    _, code = world.ticket(world.a, event, school_id=school, last_name="Петров", first_name="Илья", grade=9)
+    kiosk = paired_kiosk(client, world, world.a, venue)
+
+    answer = scan(client, kiosk, code)
+
+    assert answer["result"] == "ok"
+    assert answer["message"] == "Проходите"
+    assert answer["ticket"]["short_name"] == "Петров И. П."
+    assert answer["ticket"]["grade"] == 9
+    assert answer["ticket"]["school"] == "Школа № 7"
+    assert answer["ticket"]["event"].startswith("Событие")
+    assert "checked_in_at" in answer
+
+
+def test_second_scan_reports_first_admission_time_and_kiosk(app, client, world):
+    event = world.event(world.a)
+    venue = _venue_of(app, world.a, event)
+    _, code = world.ticket(world.a, event)
+    door1 = paired_kiosk(client, world, world.a, venue, "Вход 1")
+    door2 = paired_kiosk(client, world, world.a, venue, "Вход 2")
+
+    first = scan(client, door1, code)
+    second = scan(client, door2, code)
+
+    assert first["result"] == "ok"
+    assert second["result"] == "already_checked_in"
+    with app.app_context():
+        from tenants.models import Tenant
+
+        tz = db.session.get(Tenant, world.a.id).tz
+    from datetime import datetime
+
+    at = datetime.fromisoformat(first["checked_in_at"]).astimezone(tz).strftime("%H:%M")
+    assert second["message"] == f"Уже прошёл в {at} · киоск «Вход 1»"
+    assert second["checked_in_at"] == first["checked_in_at"]
+    rows = _checkins(app, world.a)
+    assert [r.result for r in rows] == [ScanResult.OK, ScanResult.ALREADY_CHECKED_IN]
+
+
+def test_cancelled_ticket_is_refused(app, client, world):
+    event = world.event(world.a)
+    ticket_id, code = world.ticket(world.a, event)
+    _cancel(app, world.a, ticket_id)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+
+    answer = scan(client, kiosk, code)
+
+    assert answer["result"] == "cancelled"
+    assert answer["message"] == "Билет аннулирован"
+
+
+def test_ticket_for_another_venue_names_that_venue(app, client, world):
+    other_venue = world.venue(world.a, name="Колледж связи")
+    event = world.event(world.a, venue_id=other_venue)
+    _, code = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, world.venue(world.a, name="Политехникум"))
+
+    answer = scan(client, kiosk, code)
+
+    assert answer["result"] == "wrong_venue"
+    assert "Колледж связи" in answer["message"]
+
+
+def test_window_opens_an_hour_before_and_closes_at_the_end(app, client, world):
+    venue = world.venue(world.a)
+    later = world.event(world.a, venue_id=venue, starts_at=utcnow() + timedelta(minutes=90))
+    soon = world.event(world.a, venue_id=venue, starts_at=utcnow() + timedelta(minutes=50))
+    over = world.event(world.a, venue_id=venue, starts_at=utcnow() - timedelta(hours=4), hours=3)
+    kiosk = paired_kiosk(client, world, world.a, venue)
+
+    too_early = scan(client, kiosk, world.ticket(world.a, later)[1])
+    just_open = scan(client, kiosk, world.ticket(world.a, soon)[1])
+    too_late = scan(client, kiosk, world.ticket(world.a, over)[1])
+
+    assert too_early["result"] == "outside_window"
+    assert too_early["message"].startswith("Вход ещё не открыт: откроется в ")
+    assert just_open["result"] == "ok"
+    assert too_late["result"] == "outside_window"
+    assert too_late["message"].startswith("Событие уже закончилось")
+
+
+def test_unknown_forged_and_other_region_codes_are_indistinguishable(app, client, world):
+    event = world.event(world.a)
+    _, code = world.ticket(world.a, event)
+    foreign_event = world.event(world.b)
+    _, foreign_code = world.ticket(world.b, foreign_event)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+    forged = code[:-6] + ("AAAAAA" if not code.endswith("AAAAAA") else "BBBBBB")
+
+    answers = [scan(client, kiosk, c) for c in ("hello", forged, foreign_code, "A" * 125)]
+
+    assert {a["result"] for a in answers} == {"invalid"}
+    assert {a["message"] for a in answers} == {"Билет недействителен"}
+    assert all("ticket" not in a for a in answers)
+    assert len(_checkins(app, world.a)) == 4  # failures are logged too
+    assert _checkins(app, world.b) == []
+
+
+def test_replayed_scan_id_returns_the_first_answer(app, client, world):
+    event = world.event(world.a)
+    _, code = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+
+    first = scan(client, kiosk, code, scan_id="scan-0001-aaaa")
+    again = scan(client, kiosk, code, scan_id="scan-0001-aaaa")
+    other = scan(client, kiosk, code, scan_id="scan-0002-bbbb")
+
+    assert first["result"] == again["result"] == "ok"
+    assert again == first
+    assert other["result"] == "already_checked_in"
+    assert len(_checkins(app, world.a)) == 2
+
+
+def test_kiosk_cannot_act_in_another_region(app, client, world):
+    event = world.event(world.a)
+    _, code = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+
+    response = client.post("/api/v1/irkutsk/checkins", json={"code": code}, headers=kiosk.headers)
+
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_escort_code_at_the_turnstile_points_to_the_class_list(app, client, world):
+    from tests.kiosk.test_groups import make_group
+
+    event = world.event(world.a)
+    venue = _venue_of(app, world.a, event)
+    _, escort_code, _ = make_group(app, world, world.a, event, size=1)
+    kiosk = paired_kiosk(client, world, world.a, venue)
+
+    answer = scan(client, kiosk, escort_code)
+
+    assert answer["result"] == "invalid"
+    assert "список класса" in answer["message"]
+
+
+def test_every_admission_is_announced_live(app, client, world, monkeypatch):
+    announced = []
+    monkeypatch.setattr("server.checkins.services.announce_checkin", lambda c: announced.append(c.ticket_id))
+    event = world.event(world.a)
+    ticket_id, code = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+
+    scan(client, kiosk, code)
+    scan(client, kiosk, code)
+
+    assert announced == [ticket_id]
+
+
+def test_offline_scans_sync_with_device_times_and_flag_two_doors(app, client, world):
+    event = world.event(world.a)
+    venue = _venue_of(app, world.a, event)
+    _, code1 = world.ticket(world.a, event)
+    _, code2 = world.ticket(world.a, event)
+    door1 = paired_kiosk(client, world, world.a, venue, "Вход 1")
+    door2 = paired_kiosk(client, world, world.a, venue, "Вход 2")
+    at = (utcnow() - timedelta(minutes=7)).replace(microsecond=0)
+    batch1 = [
+        {"code": code1, "scan_id": "off-1-0000001", "scanned_at": at.isoformat()},
+        {"code": code2, "scan_id": "off-1-0000002", "scanned_at": (at + timedelta(seconds=5)).isoformat()},
+    ]
+    batch2 = [
+        {"code": code1, "scan_id": "off-2-0000001", "scanned_at": (at + timedelta(minutes=1)).isoformat()}
+    ]
+
+    def sync(kiosk, items):
+        response = client.post(
+            f"/api/v1/{kiosk.slug}/checkins/bulk", json={"items": items}, headers=kiosk.headers
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["results"]
+
+    first = sync(door1, batch1)
+    replayed = sync(door1, batch1)  # the tablet lost the answer and retries
+    second = sync(door2, batch2)
+
+    assert [r["result"] for r in first] == ["ok", "ok"]
+    assert replayed == [{**r, "conflict": False} for r in first]
+    assert second[0]["result"] == "already_checked_in" and second[0]["conflict"] is True
+    rows = _checkins(app, world.a)
+    assert len(rows) == 3
+    assert rows[0].scanned_at == at and rows[0].method == AdmissionMethod.OFFLINE
+    assert [r.conflict for r in rows] == [False, False, True]
+    email, _ = world.user(world.a)
+    login(client, email)
+    page = client.get(f"/{world.a.slug}/kiosks").get_data(as_text=True)
+    conflicts = page.split("Конфликты офлайн-входа", 1)[1].split("Не отмечены как ушедшие", 1)[0]
+    assert first[0]["ticket"]["short_name"] in conflicts and "Вход 2" in conflicts
+
+
+def _venue_of(app, region, event_id: int) -> int:
+    from server.catalog.models import Event
+
+    with app.app_context(), tenant_scope(region.id):
+        return db.session.scalar(select(Event.venue_id).where(Event.id == event_id))
+
+
+def test_ticket_cancelled_after_the_offline_list_was_taken_is_flagged_on_sync(app, client, world):
+    event = world.event(world.a)
+    ticket_id, code = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+    _cancel(app, world.a, ticket_id)  # after the tablet downloaded its list, before it synced
+    item = {"code": code, "scan_id": "off-cancel-0001", "scanned_at": utcnow().isoformat()}
+
+    response = client.post(
+        f"/api/v1/{kiosk.slug}/checkins/bulk", json={"items": [item]}, headers=kiosk.headers
+    )
+
+    assert response.get_json()["results"][0] | {"ticket": None} == {
+        "scan_id": "off-cancel-0001",
+        "result": "cancelled",
+        "message": "Билет аннулирован",
+        "conflict": True,
+        "ticket": None,
+    }
+    email, _ = world.user(world.a)
+    login(client, email)
+    page = client.get(f"/{world.a.slug}/kiosks").get_data(as_text=True)
+    assert "Билет аннулирован" in page.split("Конфликты офлайн-входа", 1)[1]
