@@ -47,6 +47,8 @@ class Config:
     LOGIN_RATE_LIMIT = "10 per minute"
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
+    TENANT_CACHE_SECONDS = 30
+    KIOSK_SEEN_EVERY_SECONDS = 60
     TESTING = False
     DEBUG = False
 
@@ -68,6 +70,7 @@ class TestConfig(Config):
     # Limits stay on (Flask-Limiter cannot be switched on later) but out of the way; tests that
     # exercise a limit lower it in app.config for their duration.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    TENANT_CACHE_SECONDS = 0  # tests recreate regions constantly
     REGISTRATION_RATE_LIMIT = "100000 per minute"
 
 

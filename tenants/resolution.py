@@ -1,8 +1,19 @@
-"""The tenant comes from the URL (`/<tenant>/…`, `/api/v1/<tenant>/…`). It selects, never authorises."""
+"""The tenant comes from the URL (`/<tenant>/…`, `/api/v1/<tenant>/…`). It selects, never authorises.
+
+Every request needs its region; regions change almost never. So a process keeps a short-lived
+snapshot per slug (`TENANT_CACHE_SECONDS`, default 30 s) instead of a query per request. `g.tenant` is
+that snapshot: read-only attributes, no database session attached.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, abort, g
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, abort, current_app, g
 from sqlalchemy import select
 
 from server.extensions import db
@@ -10,8 +21,45 @@ from tenants.models import Tenant
 from tenants.scoping import set_tenant
 
 
-def load_tenant(slug: str) -> Tenant | None:
-    return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+@dataclass(frozen=True)
+class CurrentTenant:
+    """What a request needs of its region, detached from any session."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: str
+    region_code: str | None
+    tz: ZoneInfo = field(compare=False)
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        return None if moment is None else moment.astimezone(self.tz)
+
+
+_cache: dict[str, tuple[float, CurrentTenant]] = {}
+_lock = threading.Lock()
+
+
+def load_tenant(slug: str) -> CurrentTenant | None:
+    ttl = current_app.config.get("TENANT_CACHE_SECONDS", 30)
+    now = time.monotonic()
+    cached = _cache.get(slug)
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    row = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if row is None:
+        return None
+    tenant = CurrentTenant(row.id, row.slug, row.name, row.timezone, row.region_code, row.tz)
+    if ttl > 0:
+        with _lock:
+            _cache[slug] = (now, tenant)
+    return tenant
+
+
+def forget_tenants() -> None:
+    """Drop the snapshots (after renaming a region, in tests)."""
+    with _lock:
+        _cache.clear()
 
 
 def init_app(app: Flask) -> None:
@@ -24,7 +72,7 @@ def init_app(app: Flask) -> None:
         if tenant is None:
             abort(404)
         g.tenant = tenant
-        set_tenant(tenant)
+        set_tenant(tenant.id)
 
     @app.url_defaults
     def _push_tenant(endpoint, values) -> None:

@@ -31,7 +31,7 @@ def current_tenant_id(session: Session | None = None) -> int | None:
 
 
 def set_tenant(tenant: Tenant | int | None, session: Session | None = None) -> None:
-    tenant_id = tenant.id if isinstance(tenant, Tenant) else tenant
+    tenant_id = getattr(tenant, "id", tenant)
     (session or db.session()).info[TENANT_KEY] = tenant_id
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -80,7 +81,11 @@ def kiosk_for_token(token: str):
     kiosk = db.session.scalar(all_tenants(select(Kiosk).where(Kiosk.token_hash == token_hash(token))))
     if kiosk is None or kiosk.revoked_at is not None:
         return None
-    kiosk.last_seen_at = utcnow()
+    now = utcnow()
+    # "Last seen" is for the coordinator's list: once a minute is enough, not a write per scan.
+    every = timedelta(seconds=current_app.config.get("KIOSK_SEEN_EVERY_SECONDS", 60))
+    if kiosk.last_seen_at is None or now - kiosk.last_seen_at >= every:
+        kiosk.last_seen_at = now
     return kiosk
 
 

@@ -22,10 +22,11 @@ bp = Blueprint("accounts", __name__)
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Электронная почта", validators=[DataRequired("Укажите почту."), Email("Некорректный адрес.")]
+        _l("Электронная почта"),
+        validators=[DataRequired(_l("Укажите почту.")), Email(_l("Некорректный адрес."))],
     )
-    password = PasswordField("Пароль", validators=[DataRequired("Введите пароль."), Length(max=200)])
-    remember = BooleanField("Запомнить меня на этом устройстве")
+    password = PasswordField(_l("Пароль"), validators=[DataRequired(_l("Введите пароль.")), Length(max=200)])
+    remember = BooleanField(_l("Запомнить меня на этом устройстве"))
 
 
 def _safe_next(target: str | None) -> str | None:
