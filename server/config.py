@@ -45,6 +45,7 @@ class Config:
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "20 per minute")
     LOGIN_RATE_LIMIT = "10 per minute"
+    KIOSK_PAIR_RATE_LIMIT = "10 per minute"
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
     TENANT_CACHE_SECONDS = 30
@@ -70,6 +71,7 @@ class TestConfig(Config):
     # Limits stay on (Flask-Limiter cannot be switched on later) but out of the way; tests that
     # exercise a limit lower it in app.config for their duration.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    KIOSK_PAIR_RATE_LIMIT = "100000 per minute"
     TENANT_CACHE_SECONDS = 0  # tests recreate regions constantly
     REGISTRATION_RATE_LIMIT = "100000 per minute"
 

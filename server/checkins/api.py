@@ -117,7 +117,7 @@ def revoke_kiosk(kiosk_id: int):
 
 
 @bp.post("/kiosk/pair")
-@limiter.limit(lambda: current_app.config.get("KIOSK_PAIR_RATE_LIMIT", "10 per minute"))
+@limiter.limit(lambda: current_app.config["KIOSK_PAIR_RATE_LIMIT"])
 @documented(
     "Pair a device with a one-time code; returns the kiosk's bearer token",
     body=PairIn,
