@@ -1,8 +1,9 @@
 """Gunicorn settings for `gunicorn wsgi:app --bind HOST:PORT`.
 
 Worker model, chosen on purpose: ONE process with the threaded worker (`gthread`).
-- Flask-SocketIO runs in `threading` mode on simple-websocket: each WebSocket holds a thread, so
-  `threads` bounds open sockets plus in-flight requests (100 dashboards + kiosks fit easily).
+- Flask-SocketIO runs in `threading` mode on simple-websocket: each WebSocket holds a thread for its
+  whole life, so `threads` must exceed open dashboards plus concurrent requests (400 by default:
+  measured, 100 dashboards left a 100-thread worker unable to answer kiosks).
 - One process, because Socket.IO long-polling needs every request of a session on the same process;
   gunicorn cannot make `-w N` sticky. To use more cores, run several of these processes on different
   ports behind a proxy with sticky sessions and set REDIS_URL (see README, "At scale").
@@ -14,7 +15,7 @@ import os
 
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
-threads = int(os.environ.get("GUNICORN_THREADS", "100"))
+threads = int(os.environ.get("GUNICORN_THREADS", "400"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 30

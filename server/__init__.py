@@ -92,13 +92,20 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    # No cors_allowed_origins: the library's default accepts only our own origin, so another site
+    # cannot open a socket with a coordinator's session cookie. SOCKETIO_CORS_ORIGINS widens it.
+    cors = (
+        {"cors_allowed_origins": app.config["SOCKETIO_CORS_ORIGINS"]}
+        if app.config.get("SOCKETIO_CORS_ORIGINS")
+        else {}
+    )
     socketio.init_app(
         app,
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         async_mode="threading",
-        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
         logger=False,
         engineio_logger=False,
+        **cors,
     )
 
 

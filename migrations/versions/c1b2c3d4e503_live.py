@@ -1,4 +1,4 @@
-"""live: schema additions for the attendance dashboard
+"""live: no schema change — the dashboard reads tickets and check-ins as they are
 
 Revision ID: c1b2c3d4e503
 Revises: b1b2c3d4e502

@@ -1,16 +1,23 @@
 """Live events, sent only after the database holds what they announce.
 
-Services queue events on the session (`queue`); an `after_commit` listener emits them, a rollback
-drops them. Emitting is best-effort: if the message queue (Redis) is down, the admission still
-stands and dashboards catch up from the next snapshot.
+Services queue events on the session (`queue`); an `after_commit` listener hands them to one
+background sender thread per process, a rollback drops them. Emitting is best-effort and never on
+the request's path: if the message queue (Redis) is slow or down, the admission still answers at
+once, and dashboards catch up from the next snapshot (they ask for one every minute and on reconnect).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import queue as queue_module
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -18,6 +25,11 @@ from server.extensions import db, socketio
 
 NAMESPACE = "/live"
 OUTBOX = "live_outbox"
+BACKLOG = 10_000  # messages waiting for the sender; beyond this we drop (snapshots repair)
+# Off by default: the SPEC promises one `checkin` per admission. A region whose dashboards all
+# understand the batched `checkins` message may set e.g. 0.05 to survive hundreds of scans a second.
+COALESCE = float(os.environ.get("LIVE_COALESCE_SECONDS", "0"))  # see _Sender
+REDIS_CONNECT_TIMEOUT = 1.0  # seconds; redis-py waits for the OS (minutes) by default
 log = logging.getLogger("propusk.live")
 
 
@@ -28,30 +40,239 @@ class LiveMessage:
     rooms: tuple[str, ...]
 
 
+def deployment() -> str:
+    """What the processes of one installation share: its database. Rooms are named under it.
+
+    One Redis (and its single pub/sub channel) may serve several installations — staging and
+    production, or parallel test runs — whose region ids collide (`tenant:1` everywhere). Prefixing
+    every room with a digest of the database URL keeps their live events apart. Override with
+    LIVE_DEPLOYMENT when processes reach the same database under different URLs.
+    """
+    override = os.environ.get("LIVE_DEPLOYMENT")
+    if override:
+        return override
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if url not in _deployments:
+        _deployments[url] = hashlib.sha256(url.encode()).hexdigest()[:12]
+    return _deployments[url]
+
+
+_deployments: dict[str, str] = {}
+
+
 def tenant_room(tenant_id: int) -> str:
-    return f"tenant:{tenant_id}"
+    return f"{deployment()}:tenant:{tenant_id}"
 
 
 def municipality_room(tenant_id: int, municipality_id: int) -> str:
-    return f"municipality:{tenant_id}:{municipality_id}"
+    return f"{deployment()}:municipality:{tenant_id}:{municipality_id}"
 
 
 def school_room(tenant_id: int, school_id: int) -> str:
-    return f"school:{tenant_id}:{school_id}"
+    return f"{deployment()}:school:{tenant_id}:{school_id}"
+
+
+def venue_room(tenant_id: int, venue_id: int) -> str:
+    return f"{deployment()}:venue:{tenant_id}:{venue_id}"
 
 
 def queue(name: str, payload: dict[str, Any], rooms: tuple[str, ...], session: Session | None = None) -> None:
     (session or db.session()).info.setdefault(OUTBOX, []).append(LiveMessage(name, payload, rooms))
 
 
+class _Sender:
+    """One daemon thread per process that emits committed messages, so no request waits on Redis.
+
+    Coalescing, so that a busy open day does not drown the dashboards: the first `checkin` to a room
+    goes out at once; more check-ins for that room within COALESCE seconds are held and sent together
+    as one `checkins` message (a list of `checkin` payloads) when the window ends. A quiet region sees
+    one `checkin` per admission with no added delay; 200 admissions a second become at most
+    1/COALESCE messages a second per dashboard.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._queue: queue_module.Queue[LiveMessage] = queue_module.Queue(BACKLOG)
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._last_sent: dict[str, float] = {}
+        self.dropped = 0
+
+    def submit(self, message: LiveMessage) -> None:
+        self._ensure_running()
+        try:
+            self._queue.put_nowait(message)
+        except queue_module.Full:
+            self.dropped += 1
+            log.warning("live backlog full: %s dropped (dashboards catch up on snapshot)", message.name)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Block until everything submitted so far has been emitted (tests and benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks or self._pending:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
+
+    def _ensure_running(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            # a forked worker inherits neither the thread nor a usable queue: start afresh
+            self._queue = queue_module.Queue(BACKLOG)
+            self._pending, self._last_sent = {}, {}
+            threading.Thread(target=self._run, name="live-sender", daemon=True).start()
+            self._pid = os.getpid()
+
+    def _run(self) -> None:
+        while True:
+            wait = None
+            if self._pending:
+                due = min(self._last_sent.get(room, 0.0) for room in self._pending) + COALESCE
+                wait = max(due - time.monotonic(), 0.0)
+            try:
+                message = self._queue.get(timeout=wait)
+            except queue_module.Empty:
+                message = None
+            try:
+                if message is not None:
+                    self._take(message)
+                self._flush_due()
+            except Exception:  # never let the sender die; snapshots repair what it lost
+                log.warning("live sender failed", exc_info=True)
+            finally:
+                if message is not None:
+                    self._queue.task_done()
+
+    def _take(self, message: LiveMessage) -> None:
+        if message.name != "checkin":
+            _deliver([(message.name, message.payload, room) for room in message.rooms])
+            return
+        now = time.monotonic()
+        immediate = []
+        for room in message.rooms:
+            if room not in self._pending and now - self._last_sent.get(room, 0.0) >= COALESCE:
+                self._last_sent[room] = now
+                immediate.append(("checkin", message.payload, room))
+            else:
+                self._pending.setdefault(room, []).append(message.payload)
+        _deliver(immediate)
+
+    def _flush_due(self) -> None:
+        now = time.monotonic()
+        due = []
+        for room in [r for r in self._pending if now - self._last_sent.get(r, 0.0) >= COALESCE]:
+            payloads = self._pending.pop(room)
+            self._last_sent[room] = now
+            due.append(("checkin", payloads[0], room) if len(payloads) == 1 else ("checkins", payloads, room))
+        _deliver(due)
+        if len(self._last_sent) > 10_000:  # forget rooms that have been quiet a while
+            self._last_sent = {r: t for r, t in self._last_sent.items() if now - t < COALESCE}
+
+
+class _RedisFanout:
+    """Other processes' copies of our messages, published in ONE Redis round trip per batch.
+
+    Flask-SocketIO's queue publishes each emit on its own; under load a thread waiting on Redis
+    waits again for the GIL after every round trip (a few ms each), and the sender fell seconds
+    behind. Same message format and channel as python-socketio's RedisManager (pinned version), so
+    the other processes' listeners deliver them as their own emits. Failures open a short circuit:
+    local dashboards still get everything, remote ones catch up on their next snapshot.
+    """
+
+    PAUSE_AFTER_FAILURE = 5.0
+
+    def __init__(self, manager) -> None:
+        import redis
+
+        self.manager = manager
+        self.client = redis.Redis.from_url(
+            manager.redis_url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_CONNECT_TIMEOUT,
+        )
+        self.paused_until = 0.0
+
+    def publish(self, triples: list[tuple[str, Any, str]]) -> None:
+        if time.monotonic() < self.paused_until:
+            return
+        manager = self.manager
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for name, payload, room in triples:
+                message = {
+                    "method": "emit",
+                    "event": name,
+                    "data": [payload],
+                    "binary": False,
+                    "namespace": NAMESPACE,
+                    "room": room,
+                    "skip_sid": None,
+                    "callback": None,
+                    "host_id": manager.host_id,
+                }
+                pipe.publish(manager.channel, manager.json.dumps(message))
+            pipe.execute()
+        except Exception:
+            self.paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE
+            log.warning("live events not published to Redis; other processes catch up on snapshots")
+
+
+_fanouts: dict[int, _RedisFanout | None] = {}
+
+
+def _fanout_for(server) -> _RedisFanout | None:
+    """Our batched Redis publisher for this server's message queue (None without a Redis queue)."""
+    manager = server.manager
+    key = id(manager)
+    if key not in _fanouts:
+        from socketio import RedisManager
+
+        usable = isinstance(manager, RedisManager) and str(manager.redis_url).startswith(
+            ("redis://", "rediss://")
+        )
+        _fanouts[key] = _RedisFanout(manager) if usable else None
+    return _fanouts[key]
+
+
+def _deliver(triples: list[tuple[str, Any, str]]) -> None:
+    """Emit (event, payload, room) triples: to this process's sockets at once, then to the others."""
+    if not triples:
+        return
+    server = socketio.server
+    if server is None:
+        return
+    _bound_redis_connect(server)
+    fanout = _fanout_for(server)
+    for name, payload, room in triples:
+        try:
+            if fanout is None:  # no queue, or one we do not batch for: the library's own path
+                server.emit(name, payload, to=room, namespace=NAMESPACE)
+            else:
+                server.emit(name, payload, to=room, namespace=NAMESPACE, ignore_queue=True)
+        except Exception:  # the database is the truth; a lost live event is caught up by snapshots
+            log.warning("live event %s to %s not delivered", name, room, exc_info=True)
+    if fanout is not None:
+        fanout.publish(triples)
+
+
+def _bound_redis_connect(server) -> None:
+    """Give the Redis message queue a connect timeout, so an unreachable host fails fast, not in minutes."""
+    options = getattr(server.manager, "redis_options", None)
+    if isinstance(options, dict) and "socket_connect_timeout" not in options:
+        options["socket_connect_timeout"] = REDIS_CONNECT_TIMEOUT
+
+
+sender = _Sender()
+
+
 @event.listens_for(Session, "after_commit")
 def _flush_outbox(session: Session) -> None:
     for message in session.info.pop(OUTBOX, []):
-        for room in message.rooms:
-            try:
-                socketio.emit(message.name, message.payload, to=room, namespace=NAMESPACE)
-            except Exception:  # the database is the truth; a lost live event is caught up by snapshots
-                log.warning("live event %s to %s not delivered", message.name, room, exc_info=True)
+        sender.submit(message)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,0 +1,425 @@
+"""Scan-to-dashboard latency: N dashboards connected while kiosks admit R tickets per second.
+
+Run by hand (loopback only; stops what it starts):
+
+    DATABASE_URL=postgresql://postgres@127.0.0.1/propusk_bench REDIS_URL=redis://127.0.0.1:6379/3 \\
+        .venv/bin/python bench/live.py --mode both
+
+It upgrades the schema, adds a fresh benchmark region (nothing else is touched), registers the tickets
+through the real registration service, pairs one kiosk per venue, starts `gunicorn wsgi:app`
+(one process without Redis, and/or two processes sharing Redis), connects the dashboards as real
+python-socketio WebSocket clients in a separate process, then posts admissions to
+`POST /api/v1/<t>/checkins` at a fixed rate (open loop) and measures, for every (admission, dashboard)
+pair, the time from sending the scan to the dashboard receiving its `checkin`.
+The load generator and the dashboards run on the same machine as the servers: the figures include
+their CPU use (pessimistic on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+VENUES = 10
+COALESCE_SECONDS = 0.05
+SCHOOLS = 20
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _letters(n: int) -> str:
+    alphabet = "абвгдежзиклмнопрстуфхцчшэюя"
+    out = ""
+    while True:
+        n, r = divmod(n, len(alphabet))
+        out = alphabet[r] + out
+        if n == 0:
+            return out
+
+
+def prepare(database_url: str, tickets: int) -> dict:
+    """A fresh region with venues, events, tickets, kiosks and a coordinator token."""
+    from flask_migrate import upgrade
+
+    from server import create_app
+    from server.accounts.models import Role
+    from server.accounts.services import create_user, issue_api_token
+    from server.catalog import services as catalog
+    from server.checkins import kiosks
+    from server.database import utcnow
+    from server.extensions import db
+    from server.tickets import codes
+    from server.tickets.models import Consent, ConsentMethod, Student, Ticket
+    from tenants.scoping import tenant_scope
+    from tenants.services import create_tenant
+
+    app = create_app(
+        {
+            "ENV_NAME": "development",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SOCKETIO_MESSAGE_QUEUE": None,
+            "PASSWORD_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    started = time.monotonic()
+    with app.app_context():
+        upgrade()
+        slug = f"bench-{secrets.token_hex(3)}"
+        tenant = create_tenant(slug, name="Бенчмарк-область", timezone="Europe/Moscow")
+        db.session.commit()
+        email = f"{slug}@example.ru"
+        create_user(email, password="bench-password-123", tenant=tenant, role=Role.COORDINATOR)
+        token = issue_api_token(email)
+        db.session.commit()
+        tz, tenant_id = tenant.tz, tenant.id
+        plan: list[tuple[int, str]] = []  # (venue index, code)
+        with tenant_scope(tenant.id):
+            municipalities = [catalog.create_municipality(f"Район {i + 1}") for i in range(5)]
+            db.session.flush()
+            schools = [
+                catalog.create_school(f"Школа № {i + 1}", municipalities[i % 5].id) for i in range(SCHOOLS)
+            ]
+            venues = [
+                catalog.save_venue(None, name=f"Колледж {i + 1}", address="ул. Ленина, 1", cluster=None)
+                for i in range(VENUES)
+            ]
+            db.session.flush()
+            starts = utcnow() - timedelta(minutes=20)
+            per_event = tickets // VENUES + 1
+            events = []
+            for i, venue in enumerate(venues):
+                data = catalog.EventInput(
+                    title=f"День открытых дверей {i + 1}",
+                    programme="open_day",
+                    format="in_person",
+                    venue_id=venue.id,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=4),
+                    capacity=per_event,
+                    grade_min=8,
+                    grade_max=11,
+                    quotas=[],
+                    broadcast_url=None,
+                )
+                events.append(catalog.save_event(None, data, tz))
+            db.session.flush()
+            kiosk_codes = [kiosks.create_kiosk(venue.id, "Вход")[1] for venue in venues]
+            db.session.commit()
+            for n in range(tickets):  # straight rows, not the registration service: setup, not the bench
+                venue_index = n % VENUES
+                event, school = events[venue_index], schools[n % SCHOOLS]
+                student = Student(
+                    school_id=school.id,
+                    last_name=f"Бенчев{_letters(n)}",
+                    first_name="Иван",
+                    middle_name="Петрович",
+                    grade=9,
+                    identity_name=f"бенчев{_letters(n)} иван петрович",
+                    search_last_name=f"бенчев{_letters(n)}",
+                )
+                consent = Consent(
+                    guardian_name="Бенчева Мария Петровна",
+                    text_version="1",
+                    method=ConsentMethod.ONLINE,
+                    given_at=utcnow(),
+                )
+                db.session.add(student)
+                db.session.flush()
+                consent.student_id = student.id
+                db.session.add(consent)
+                db.session.flush()
+                ticket = Ticket(
+                    event_id=event.id,
+                    student_id=student.id,
+                    consent_id=consent.id,
+                    municipality_id=school.municipality_id,
+                    access_token=secrets.token_urlsafe(24),
+                )
+                db.session.add(ticket)
+                db.session.flush()
+                ticket.code = codes.sign(codes.CodeKind.TICKET, tenant.id, ticket.id, event.id)
+                event.registered += 1
+                plan.append((venue_index, ticket.code))
+                if n % 500 == 499:
+                    db.session.commit()
+            db.session.commit()
+        kiosk_tokens = []
+        for code in kiosk_codes:
+            kiosk_tokens.append(kiosks.pair_kiosk(code).token)
+            db.session.commit()
+    print(f"prepared region {slug}: {tickets} tickets in {time.monotonic() - started:.1f}s", flush=True)
+    return {"slug": slug, "tenant_id": tenant_id, "token": token, "kiosks": kiosk_tokens, "plan": plan}
+
+
+def start_server(port: int, database_url: str, redis_url: str | None) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "SECRET_KEY": "bench-only",
+        "DATABASE_URL": database_url,
+        "PROPUSK_ENV": "production",
+    }
+    env["GUNICORN_THREADS"] = os.environ.get("GUNICORN_THREADS", "400")  # one thread per WebSocket
+    env["LIVE_COALESCE_SECONDS"] = str(COALESCE_SECONDS)
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--no-control-socket"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
+    )
+    import requests
+
+    for _ in range(200):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            return process
+        except requests.RequestException:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"gunicorn on {port} did not start")
+
+
+def dashboards(urls: list[str], count: int, slug: str, token: str, ready, stop, out) -> None:
+    """Child process: `count` WebSocket dashboards spread over `urls`; reports receive times.
+
+    Speaks the Socket.IO wire protocol (Engine.IO 4) over plain WebSockets, all in one thread with a
+    selector: a python-socketio Client costs ~0.6 ms of CPU per received message (a few threads per
+    client), which on 2 shared cores would measure the load generator rather than the server.
+    """
+    import json
+    import selectors
+
+    import websocket
+
+    received: list[tuple[int, int, float, float]] = []  # (dashboard, ticket, t_received, ms since stamp)
+    selector = selectors.DefaultSelector()
+    sockets = []
+    for i in range(count):
+        host = urls[i % len(urls)].removeprefix("http://")
+        ws = websocket.create_connection(f"ws://{host}/socket.io/?EIO=4&transport=websocket", timeout=20)
+        assert ws.recv().startswith("0")  # Engine.IO open
+        ws.send("40/live," + json.dumps({"token": token, "tenant": slug}))
+        answer = ws.recv()
+        while answer.startswith("42/live,"):  # the snapshot may come ahead of the connect answer
+            answer = ws.recv()
+        if not answer.startswith("40/live,"):
+            raise SystemExit(f"dashboard {i} refused: {answer[:200]}")
+        sockets.append(ws)
+        selector.register(ws.sock, selectors.EVENT_READ, (i, ws))
+    ready.set()
+    prefix = "42/live,"
+    while not stop.is_set():
+        for key, _ in selector.select(timeout=0.2):
+            i, ws = key.data
+            try:
+                text = ws.recv()
+            except Exception:
+                selector.unregister(key.fileobj)
+                continue
+            now, wall = time.monotonic(), time.time()
+            if text == "2":
+                ws.send("3")  # Engine.IO ping → pong
+            elif text.startswith(prefix):
+                name, data = json.loads(text[len(prefix) :])
+                batch = data if name == "checkins" else [data] if name == "checkin" else []
+                for item in batch:
+                    stamp = datetime.fromisoformat(item["at"]).timestamp()
+                    received.append((i, item["ticket_id"], now, (wall - stamp) * 1000))
+    out.put(received)
+    for ws in sockets:
+        ws.close(timeout=0.1)
+
+
+def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -> None:
+    import requests
+
+    processes = 1 if mode == "1" else 2
+    ports = [_free_port() for _ in range(processes)]
+    use_redis = processes == 2 or args.source == "queue"
+    servers = [start_server(port, database_url, redis_url if use_redis else None) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    ctx = mp.get_context("spawn")
+    ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
+    child = ctx.Process(
+        target=dashboards, args=(urls, args.dashboards, data["slug"], data["token"], ready, stop, out)
+    )
+    try:
+        child.start()
+        while not ready.wait(1):
+            if not child.is_alive():
+                raise SystemExit("dashboards did not connect")
+        time.sleep(1)
+        total = min(int(args.rate * args.seconds), len(data["plan"]))
+        plan = data["plan"][:total]
+        sent: dict[int, float] = {}
+        answers: list[float] = []
+        failures = 0
+        local = threading.local()
+
+        publisher = None
+        if args.source == "queue":
+            import socketio
+
+            from server.extensions import socketio as app_socketio
+            from server.live import publish as live_publish
+
+            publisher = socketio.RedisManager(redis_url, channel="flask-socketio", write_only=True)
+
+            class QueueOnly:
+                """This process's live sender publishes to Redis only, as a server process would."""
+
+                manager = publisher
+
+                def emit(self, name, payload, to=None, namespace=None, ignore_queue=False):
+                    if not ignore_queue:  # no dashboards here: only the other processes' copies matter
+                        publisher.emit(name, payload, namespace=namespace, room=to)
+
+            app_socketio.server = QueueOnly()
+            live_publish.COALESCE = args.coalesce
+
+        def publish(index: int) -> None:
+            """Fan-out only: a committed admission's `checkin` through the real live sender."""
+            due = t0 + index / args.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            began = time.monotonic()
+            payload = {"ticket_id": index, "at": datetime.now(UTC).isoformat()}
+            rooms = (live_publish.tenant_room(data["tenant_id"]),)
+            live_publish.sender.submit(live_publish.LiveMessage("checkin", payload, rooms))
+            answers.append(time.monotonic() - began)
+            sent[index] = began
+
+        def admit(index: int) -> None:
+            nonlocal failures
+            venue, code = plan[index]
+            due = t0 + index / args.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            session = getattr(local, "session", None) or requests.Session()
+            local.session = session
+            url = urls[index % len(urls)]
+            began = time.monotonic()
+            response = session.post(
+                f"{url}/api/v1/{data['slug']}/checkins",
+                json={"code": code},
+                headers={"Authorization": f"Bearer {data['kiosks'][venue]}"},
+                timeout=30,
+            )
+            answers.append(time.monotonic() - began)
+            body = response.json()
+            if body.get("result") != "ok":
+                failures += 1
+                return
+            sent[body["ticket"]["id"]] = began
+
+        t0 = time.monotonic() + 0.2
+        if publisher is not None:
+            for index in range(total):
+                publish(index)
+        else:
+            with ThreadPoolExecutor(max_workers=args.workers) as pool:
+                list(pool.map(admit, range(total)))
+        elapsed = time.monotonic() - t0
+        time.sleep(3)  # stragglers
+        stop.set()
+        received = out.get(timeout=60)
+        child.join(30)
+
+        latencies = [(at - sent[ticket]) * 1000 for _, ticket, at, _ in received if ticket in sent]
+        fanout = sorted(since for _, ticket, _, since in received if ticket in sent)
+        expected = len(sent) * args.dashboards
+        latencies.sort()
+
+        def pct(values: list[float], q: float) -> float:
+            return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+        answers.sort()
+        label = "1 process (no Redis)" if processes == 1 else "2 processes + Redis"
+        if args.source == "queue":
+            label = f"fan-out only, {processes} process(es) + Redis"
+        label += f", coalesce {args.coalesce * 1000:.0f} ms"
+        print(f"\n== {label}: {args.dashboards} dashboards, {args.rate}/s target, {total} admissions ==")
+        print(f"admissions: {len(sent)} ok, {failures} refused, achieved {total / elapsed:.0f}/s")
+        print(f"scan request: p50 {pct(answers, 0.5) * 1000:.1f} ms, p99 {pct(answers, 0.99) * 1000:.1f} ms")
+        print(f"deliveries: {len(latencies)} of {expected} ({100 * len(latencies) / max(expected, 1):.1f}%)")
+        print(
+            f"scan-to-dashboard: p50 {pct(latencies, 0.5):.1f} ms, p90 {pct(latencies, 0.9):.1f} ms, "
+            f"p99 {pct(latencies, 0.99):.1f} ms, max {latencies[-1] if latencies else float('nan'):.1f} ms, "
+            f"mean {statistics.fmean(latencies) if latencies else float('nan'):.1f} ms",
+            flush=True,
+        )
+        print(
+            f"server admission stamp-to-dashboard: p50 {pct(fanout, 0.5):.1f} ms, "
+            f"p99 {pct(fanout, 0.99):.1f} ms",
+            flush=True,
+        )
+    finally:
+        stop.set()
+        if child.is_alive():
+            child.terminate()
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("1", "2", "both"), default="both")
+    parser.add_argument("--dashboards", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=200.0, help="admissions per second")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=32, help="load generator threads")
+    parser.add_argument(
+        "--source",
+        choices=("http", "queue"),
+        default="http",
+        help="http: real kiosk scans; queue: publish `checkin` straight to Redis (fan-out alone)",
+    )
+    parser.add_argument("--coalesce", type=float, default=0.05, help="LIVE_COALESCE_SECONDS (0: off)")
+    args = parser.parse_args()
+    global COALESCE_SECONDS
+    COALESCE_SECONDS = args.coalesce
+    # this run's own room namespace: other runs or installations on the same Redis stay out of it
+    os.environ["LIVE_DEPLOYMENT"] = f"bench-{secrets.token_hex(4)}"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'bench-live.sqlite'}"
+    redis_url = os.environ.get("REDIS_URL")
+    modes = ["1", "2"] if args.mode == "both" else [args.mode]
+    if ("2" in modes or args.source == "queue") and not redis_url:
+        raise SystemExit("two processes (and --source queue) need REDIS_URL")
+    per_mode = int(args.rate * args.seconds)
+    data = prepare(database_url, per_mode * len(modes))
+    for n, mode in enumerate(modes):
+        part = dict(data, plan=data["plan"][n * per_mode : (n + 1) * per_mode])
+        run(mode, part, args, database_url, redis_url)
+
+
+if __name__ == "__main__":
+    main()
