@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from server.accounts.models import Role
@@ -133,7 +134,79 @@ def _build(slug: str, data: dict, prefix: str) -> tuple[Tenant, dict[str, str]]:
         for email, role, scope in people:
             create_user(email, password=DEMO_PASSWORD, tenant=tenant, role=role, **scope)
             logins[email] = role.value
+        if slug == "yaroslavl":
+            _register_students(tenant, schools)
     return tenant, logins
+
+
+# (last name, first name, middle name, grade): students of the Yaroslavl schools with tickets.
+STUDENTS = [
+    ("Смирнова", "Алёна", "Игоревна", 9),
+    ("Кузнецов", "Артём", "Сергеевич", 10),
+    ("Попова", "Дарья", "Андреевна", 8),
+    ("Васильев", "Максим", "Олегович", 11),
+    ("Соколова", "Полина", "Дмитриевна", 9),
+    ("Михайлов", "Егор", "Александрович", 10),
+    ("Новикова", "Виктория", "Павловна", 8),
+    ("Фёдоров", "Иван", "Николаевич", 11),
+    ("Морозова", "Ксения", "Викторовна", 9),
+    ("Волков", "Никита", "Романович", 10),
+    ("Алексеева", "Софья", "Евгеньевна", 9),
+    ("Лебедев", "Тимофей", "Ильич", 8),
+]
+CLASS_8A = [
+    ("Белова", "Анна", "Сергеевна"), ("Григорьев", "Матвей", "Андреевич"), ("Ершова", "Варвара", "Олеговна"),
+    ("Жуков", "Лев", "Денисович"), ("Зайцева", "Милана", "Артёмовна"), ("Козлов", "Даниил", "Игоревич"),
+    ("Орлова", "Ева", "Максимовна"), ("Павлов", "Роман", "Витальевич"),
+]  # fmt: skip
+
+
+def _register_students(tenant: Tenant, schools: list[School]) -> None:
+    """Tickets for today's open day (one by a parent online, a class by its school) and a trial or two."""
+    from server.catalog.models import Event, Programme, ProgrammeKind
+    from server.tickets import importing
+    from server.tickets import services as tickets
+
+    open_day = list(
+        db.session.scalars(
+            select(Event)
+            .join(Programme, Programme.id == Event.programme_id)
+            .where(Programme.kind == ProgrammeKind.OPEN_DAY)
+            .order_by(Event.id)
+        )
+    )
+    trials = list(
+        db.session.scalars(
+            select(Event)
+            .join(Programme, Programme.id == Event.programme_id)
+            .where(Programme.kind == ProgrammeKind.TRIAL)
+            .order_by(Event.starts_at)
+        )
+    )
+    for n, (last, first, middle, grade) in enumerate(STUDENTS):
+        school = schools[n % 4]  # the Ярославль schools come first
+        event = open_day[n % 2]
+        data = tickets.Registration(
+            student=tickets.StudentInput(last, first, grade, school.id, middle),
+            guardian_name=f"{last if last.endswith('а') else last + 'а'} Елена Викторовна",
+            guardian_phone=f"+7 915 {100 + n:03d}-{20 + n:02d}-{30 + n:02d}",
+            consent=True,
+        )
+        tickets.register(event.id, data, tenant.tz)
+        if n < 3:
+            tickets.register(trials[n].id, data, tenant.tz)
+    rows = [
+        importing.Row(line=i + 2, last_name=last, first_name=first, middle_name=middle, class_label="8А")
+        for i, (last, first, middle) in enumerate(CLASS_8A)
+    ]
+    importing.register_class(
+        open_day[0].id,
+        schools[0].id,
+        rows,
+        consent_date=utcnow().astimezone(tenant.tz).date(),
+        escort_name="Петрова Анна Сергеевна",
+        tz=tenant.tz,
+    )
 
 
 def build_demo() -> dict[str, dict[str, str]]:
@@ -150,6 +223,7 @@ def build_demo() -> dict[str, dict[str, str]]:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--url", default="http://127.0.0.1:5000", help="Адрес, который напечатать.")
 def demo_command(url: str) -> None:
     """Demo regions with real-looking data; prints the logins."""
@@ -160,3 +234,20 @@ def demo_command(url: str) -> None:
         click.echo(f"  {url}/{slug}/")
         for email, role in people.items():
             click.echo(f"    {email:32} {role}")
+    token = _sample_ticket("yaroslavl")
+    if token:
+        click.echo(f"Билет для проверки (страница без входа): {url}/yaroslavl/t/{token}")
+        click.echo(f"Запись на события (для родителей): {url}/yaroslavl/events/open")
+
+
+def _sample_ticket(slug: str) -> str | None:
+    from server.tickets.models import Ticket, TicketStatus
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    with tenant_scope(tenant):
+        return db.session.scalar(
+            select(Ticket.access_token)
+            .where(Ticket.status == TicketStatus.ACTIVE)
+            .order_by(Ticket.id)
+            .limit(1)
+        )

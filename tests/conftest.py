@@ -176,7 +176,6 @@ class World:
             db.session.commit()
         return email, token
 
-
     def ticket(
         self,
         region: Region,
@@ -187,53 +186,90 @@ class World:
         first_name: str = "Иван",
         grade: int = 9,
     ) -> tuple[int, str]:
-        """An active ticket for a new student; returns (ticket id, QR code). Bypasses registration rules."""
-        import secrets
+        """An active ticket for a new student through the real registration service (every rule holds);
+        returns (ticket id, QR code). An event that has already ended is registered "while it was open"."""
+        from datetime import timedelta as _td
 
-        from sqlalchemy import select
-
-        from server.catalog.models import Event, School
-        from server.tickets import codes
-        from server.tickets.models import Consent, ConsentMethod, Student, Ticket
+        from server.tickets import services as tickets
+        from tenants.models import Tenant
 
         school_id = school_id or self.school(region)
-        last_name = last_name or f"Иванов{next(self._n)}"
+        last_name = last_name or f"Иванов{_letters(next(self._n))}"
         with self.app.app_context(), tenant_scope(region.id):
-            school = db.session.scalar(select(School).where(School.id == school_id))
-            student = Student(
-                school_id=school_id,
-                last_name=last_name,
-                first_name=first_name,
-                middle_name="Петрович",
-                grade=grade,
-                identity_name=f"{last_name} {first_name} петрович".lower(),
-                search_last_name=last_name.lower(),
+            event = tickets.find_event(event_id)
+            now = min(utcnow(), event.ends_at - _td(minutes=1))
+            ticket = tickets.register(
+                event_id,
+                tickets.Registration(
+                    student=tickets.StudentInput(
+                        last_name=last_name,
+                        first_name=first_name,
+                        middle_name="Петрович",
+                        grade=grade,
+                        school_id=school_id,
+                    ),
+                    guardian_name="Иванова Мария Петровна",
+                    guardian_phone="+7 900 123-45-67",
+                    consent=True,
+                ),
+                db.session.get(Tenant, region.id).tz,
+                now=now,
             )
-            db.session.add(student)
-            db.session.flush()
-            consent = Consent(
-                student_id=student.id,
-                guardian_name="Иванова Мария Петровна",
-                text_version="1",
-                method=ConsentMethod.ONLINE,
-                given_at=utcnow(),
-            )
-            db.session.add(consent)
-            db.session.flush()
-            ticket = Ticket(
-                event_id=event_id,
-                student_id=student.id,
-                consent_id=consent.id,
-                municipality_id=school.municipality_id,
-                access_token=secrets.token_urlsafe(24),
-            )
-            db.session.add(ticket)
-            db.session.flush()
-            ticket.code = codes.sign(codes.CodeKind.TICKET, region.id, ticket.id, event_id)
-            event = db.session.scalar(select(Event).where(Event.id == event_id))
-            event.registered += 1
+            result = ticket.id, ticket.code
             db.session.commit()
-            return ticket.id, ticket.code
+            return result
+
+    def class_group(
+        self,
+        region: Region,
+        event_id: int,
+        *,
+        school_id: int | None = None,
+        size: int = 3,
+        label: str = "8А",
+        grade: int = 8,
+    ) -> tuple[int, str, list[int]]:
+        """A class registered from a list (paper consent), as a school does it; returns
+        (class group id, the teacher's escort code, the students' ticket ids)."""
+        from server.tickets import importing
+        from tenants.models import Tenant
+
+        school_id = school_id or self.school(region)
+        with self.app.app_context(), tenant_scope(region.id):
+            rows = [
+                importing.Row(
+                    line=i + 2,
+                    last_name=f"Ученик{_letters(next(self._n))}",
+                    first_name="Мария",
+                    middle_name="Ивановна",
+                    class_label=label,
+                    grade=grade,
+                )
+                for i in range(size)
+            ]
+            result = importing.register_class(
+                event_id,
+                school_id,
+                rows,
+                consent_date=utcnow().date(),
+                escort_name="Петрова Анна Сергеевна",
+                tz=db.session.get(Tenant, region.id).tz,
+            )
+            group = result.groups[0]
+            value = group.id, importing.escort_code(group), [t.id for t in result.tickets]
+            db.session.commit()
+            return value
+
+
+def _letters(n: int) -> str:
+    """A number spelled in lower-case Cyrillic letters: names in factories stay valid names."""
+    alphabet = "абвгдежзиклмнопрстуфхцчшэюя"
+    out = ""
+    while True:
+        n, digit = divmod(n, len(alphabet))
+        out = alphabet[digit] + out
+        if n == 0:
+            return out
 
 
 @pytest.fixture

@@ -63,6 +63,34 @@ def active_key(tenant_id: int) -> SigningKey:
     return key or rotate_key(tenant_id)
 
 
+def ensure_key(tenant_id: int) -> None:
+    """Make sure the region has a signing key before a registration takes any lock.
+
+    Called first thing: concurrent first registrations then queue on this one insert while holding
+    nothing, instead of finding each other's uncommitted key while each holds a student or event lock.
+    """
+    exists = db.session.scalar(select(SigningKey.id).where(SigningKey.active.is_(True)).limit(1))
+    if exists is not None:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    private = Ed25519PrivateKey.generate()
+    db.session.execute(
+        insert(SigningKey)
+        .values(
+            tenant_id=tenant_id,
+            key_id=1,
+            private_key=private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+            public_key=private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+            active=True,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
+
+
 def rotate_key(tenant_id: int) -> SigningKey:
     """A new key for new codes; older keys keep verifying codes already printed."""
     latest = db.session.scalar(select(SigningKey.key_id).order_by(SigningKey.key_id.desc()).limit(1))

@@ -104,15 +104,15 @@ class Ticket(TenantScoped, db.Model):
         tenant_fk("consent_id", "consents"),
         tenant_fk("group_id", "class_groups", ondelete="SET NULL"),
         tenant_fk("replaces_id", "tickets"),
-        # A student holds at most one active ticket per event.
+        # A student holds at most one active ticket per event. The enum column stores member NAMES.
         Index(
             "uq_tickets_active_student_event",
             "tenant_id",
             "event_id",
             "student_id",
             unique=True,
-            sqlite_where=db.text("status = 'active'"),
-            postgresql_where=db.text("status = 'active'"),
+            sqlite_where=db.text("status = 'ACTIVE'"),
+            postgresql_where=db.text("status = 'ACTIVE'"),
         ),
     )
 
@@ -125,7 +125,7 @@ class Ticket(TenantScoped, db.Model):
     status: Mapped[TicketStatus] = mapped_column(
         Enum(TicketStatus, native_enum=False, length=10), default=TicketStatus.ACTIVE
     )
-    code: Mapped[str | None] = mapped_column(String(120), unique=True)
+    code: Mapped[str | None] = mapped_column(String(128), unique=True)  # 125 chars of base32
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
     source: Mapped[str] = mapped_column(String(20), default="public")
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -134,6 +134,9 @@ class Ticket(TenantScoped, db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column()
     cancelled_by: Mapped[str | None] = mapped_column(String(100))
     left_at: Mapped[datetime | None] = mapped_column()  # marked as left with the teacher
+    # Which counters this ticket took a seat from, so a cancellation gives back exactly those.
+    in_quota: Mapped[bool] = mapped_column(default=False)
+    in_school_quota: Mapped[bool] = mapped_column(default=False)
 
     event = relationship("Event", primaryjoin="Ticket.event_id == Event.id", foreign_keys="Ticket.event_id")
     student: Mapped[Student] = relationship(

@@ -1,5 +1,269 @@
-"""Pages of this capability (filled in by its issue)."""
+"""Public pages: the region's open events, registration for one event, and the ticket page (no account).
 
-from flask import Blueprint
+The ticket page lives at an unguessable URL (`Ticket.access_token`); staff pages are in `staff_views`.
+"""
 
-bp = Blueprint("tickets_views", __name__)
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
+from wtforms.validators import Length, Optional
+
+from server.catalog import services as catalog
+from server.catalog.models import FORMAT_LABELS, Event, EventFormat
+from server.database import utcnow
+from server.errors import DomainError
+from server.extensions import db, limiter
+from server.tickets import calendar, pdf, printing, qr, services
+from server.tickets.consent import CONSENT_TEXT, CONSENT_VERSION
+from server.tickets.models import Ticket, TicketStatus
+from server.tickets.staff_views import bp as staff_bp
+
+bp = Blueprint("tickets_views", __name__, url_prefix="/<tenant>")
+bp.register_blueprint(staff_bp)
+
+
+class RegistrationForm(FlaskForm):
+    last_name = StringField("Фамилия ученика", validators=[Length(max=100)])
+    first_name = StringField("Имя", validators=[Length(max=100)])
+    middle_name = StringField("Отчество (если есть)", validators=[Optional(), Length(max=100)])
+    grade = SelectField("Класс", coerce=int)
+    school = StringField("Школа", validators=[Length(max=300)])
+    school_id = HiddenField()
+    guardian_name = StringField("ФИО родителя (законного представителя)", validators=[Length(max=200)])
+    guardian_phone = TelField("Телефон родителя", validators=[Optional(), Length(max=40)])
+    guardian_email = EmailField("E-mail родителя", validators=[Optional(), Length(max=254)])
+    consent = BooleanField("Я родитель (законный представитель) и даю согласие на обработку данных")
+    consent_version = HiddenField(default=CONSENT_VERSION)
+
+
+def _open_events(limit: int = 200) -> list[Event]:
+    return list(db.session.scalars(catalog.events_query(upcoming_from=utcnow()).limit(limit)))
+
+
+@bp.get("/events/open")
+def open_events():
+    """Upcoming events with seats left: where a parent starts."""
+    events = _open_events()
+    return render_template(
+        "tickets/open_events.html", events=events, format_labels=FORMAT_LABELS, body_class="public"
+    )
+
+
+@bp.get("/schools/find")
+@limiter.limit("120 per minute")
+def find_schools():
+    """Typeahead: schools whose name contains the typed text (case-insensitive, ё = е)."""
+    query = request.args.get("q", "").strip()
+    if len(query) < 2:
+        return jsonify([])
+    found = catalog.list_schools(search=query, limit=15)
+    return jsonify([{"id": s.id, "name": s.name, "municipality": s.municipality.name} for s in found])
+
+
+def _resolve_school(form: RegistrationForm) -> tuple[int | None, list]:
+    """The chosen school id; without JavaScript, the typed name is matched on the server."""
+    chosen = [v for v in request.form.getlist("school_id") if v.isdigit()]
+    if chosen:
+        return int(chosen[-1]), []
+    typed = (form.school.data or "").strip()
+    if len(typed) < 2:
+        return None, []
+    found = catalog.list_schools(search=typed, limit=20)
+    if len(found) == 1:
+        return found[0].id, []
+    return None, found
+
+
+@bp.route("/e/<int:event_id>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTRATION_RATE_LIMIT"], methods=["POST"])
+def register(event_id: int):
+    event = db.session.scalar(select(Event).where(Event.id == event_id))
+    if event is None:
+        abort(404)
+    form = RegistrationForm()
+    form.grade.choices = [(grade, f"{grade} класс") for grade in range(event.grade_min, event.grade_max + 1)]
+    refusal, status, candidates = None, 200, []
+    if request.method == "POST" and form.validate_on_submit():
+        school_id, candidates = _resolve_school(form)
+        data = services.Registration(
+            student=services.StudentInput(
+                last_name=form.last_name.data,
+                first_name=form.first_name.data,
+                middle_name=form.middle_name.data or "",
+                grade=form.grade.data,
+                school_id=school_id,
+            ),
+            guardian_name=form.guardian_name.data,
+            guardian_phone=form.guardian_phone.data,
+            guardian_email=form.guardian_email.data,
+            consent=bool(form.consent.data),
+            consent_version=form.consent_version.data or "",
+        )
+        try:
+            if school_id is None and candidates:
+                raise DomainError("Уточните школу: выберите её из списка ниже.", code="choose_school")
+            ticket = services.register(event.id, data, g.tenant.tz)
+        except DomainError as error:
+            refusal, status = error, (error.status if error.status >= 400 else 422)
+        else:
+            return redirect(url_for(".ticket_page", token=ticket.access_token, new=1))
+    elif request.method == "POST":
+        refusal, status = DomainError("Проверьте поля формы."), 422
+    now = utcnow()
+    response = render_template(
+        "tickets/register.html",
+        event=event,
+        form=form,
+        refusal=refusal,
+        candidates=candidates,
+        closed=event.ends_at <= now,
+        consent_text=CONSENT_TEXT,
+        consent_version=CONSENT_VERSION,
+        format_labels=FORMAT_LABELS,
+        body_class="public",
+    )
+    return response, status
+
+
+# --- the ticket -----------------------------------------------------------------------------------
+
+
+def _ticket(token: str) -> Ticket:
+    ticket = services.ticket_by_token(token)
+    if ticket is None:
+        abort(404)
+    return ticket
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/t/<token>")
+def ticket_page(token: str):
+    ticket = _ticket(token)
+    successor = db.session.scalar(select(Ticket).where(Ticket.replaces_id == ticket.id))
+    alternatives = []
+    if ticket.status == TicketStatus.ACTIVE and request.args.get("move"):
+        alternatives = [
+            e
+            for e in _open_events()
+            if e.programme_id == ticket.event.programme_id and e.id != ticket.event_id and e.seats_left > 0
+        ]
+    html = render_template(
+        "tickets/ticket.html",
+        ticket=ticket,
+        event=ticket.event,
+        student=ticket.student,
+        successor=successor,
+        alternatives=alternatives,
+        just_registered=bool(request.args.get("new")),
+        format_labels=FORMAT_LABELS,
+        active=ticket.status == TicketStatus.ACTIVE,
+        ended=ticket.event.ends_at <= utcnow(),
+        body_class="public",
+    )
+    return _private(Response(html))
+
+
+def _active_code(token: str) -> str:
+    ticket = _ticket(token)
+    if ticket.status != TicketStatus.ACTIVE or not ticket.code:
+        abort(404)
+    return ticket.code
+
+
+@bp.get("/t/<token>/qr.png")
+def ticket_png(token: str):
+    return _private(Response(qr.png(_active_code(token)), mimetype="image/png"))
+
+
+@bp.get("/t/<token>/qr.svg")
+def ticket_svg(token: str):
+    return _private(Response(qr.svg(_active_code(token)), mimetype="image/svg+xml"))
+
+
+@bp.get("/t/<token>/ticket.pdf")
+def ticket_pdf(token: str):
+    ticket = _ticket(token)
+    if ticket.status != TicketStatus.ACTIVE:
+        abort(404)
+    response = Response(pdf.ticket_pdf(printing.card_of(ticket), g.tenant.tz), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="ticket-{ticket.id}.pdf"'
+    return _private(response)
+
+
+@bp.get("/t/<token>/event.ics")
+def ticket_ics(token: str):
+    ticket = _ticket(token)
+    event = ticket.event
+    online = event.format == EventFormat.ONLINE
+    url = url_for(".ticket_page", token=token, _external=True)
+    body = calendar.ics(
+        uid=f"ticket-{ticket.id}-{g.tenant.slug}@propusk",
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        location="Онлайн" if online else f"{event.venue.name}, {event.venue.address}",
+        url=url,
+        description=f"Билет: {url}",
+    )
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'
+    return _private(response)
+
+
+def _refused(error: DomainError, token: str):
+    html = render_template(
+        "tickets/message.html",
+        title="Не получилось",
+        message=error.message,
+        back=url_for(".ticket_page", token=token),
+        body_class="public",
+    )
+    return _private(Response(html, status=error.status))
+
+
+@bp.post("/t/<token>/cancel")
+def ticket_cancel(token: str):
+    ticket = _ticket(token)
+    try:
+        services.cancel(ticket, by="guardian")
+    except DomainError as error:
+        return _refused(error, token)
+    html = render_template(
+        "tickets/message.html",
+        title="Запись отменена",
+        message="Место освобождено, билет больше не действует. Спасибо, что предупредили!",
+        back=url_for(".ticket_page", token=token),
+        body_class="public",
+    )
+    return _private(Response(html))
+
+
+@bp.post("/t/<token>/move")
+def ticket_move(token: str):
+    ticket = _ticket(token)
+    try:
+        new_ticket = services.change_event(
+            ticket, request.form.get("event_id", 0, type=int), g.tenant.tz, by="guardian"
+        )
+    except DomainError as error:
+        return _refused(error, token)
+    return redirect(url_for(".ticket_page", token=new_ticket.access_token, new=1))

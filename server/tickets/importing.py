@@ -1,0 +1,354 @@
+"""A class from a list: read a CSV or XLSX, show every row's problem, register the valid rows at once.
+
+Teachers export lists from Excel, so we read UTF-8 (with or without BOM) and Windows-1251 CSV, `;`, `,`
+or tab separated, and XLSX. Guardians' consent is collected on paper by the school; the registration
+records it as such, with the date the school gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from server.accounts.auth import Principal
+from server.catalog.models import Event, School
+from server.errors import DomainError, Invalid
+from server.extensions import db
+from server.text import normalise_name
+from server.tickets import codes, rules, services
+from server.tickets.consent import PAPER_GUARDIAN
+from server.tickets.models import ClassGroup, ConsentMethod, Student, Ticket, TicketStatus
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 300
+REQUIRED = {"фамилия": "last_name", "имя": "first_name", "отчество": "middle_name", "класс": "class"}
+OPTIONAL = {
+    "родитель": "guardian",
+    "законный представитель": "guardian",
+    "фио родителя": "guardian",
+    "телефон": "phone",
+    "телефон родителя": "phone",
+}
+_CLASS = re.compile(r"^\s*(\d{1,2})\s*[-–\s]?\s*([А-Яа-яЁёA-Za-z]?)\s*(класс)?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Row:
+    line: int
+    last_name: str
+    first_name: str
+    middle_name: str = ""
+    class_label: str = ""
+    grade: int | None = None
+    guardian: str = ""
+    phone: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("problems")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Row:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "problems"}
+        return cls(**known)
+
+
+@dataclass
+class Parsed:
+    rows: list[Row]
+    notes: list[str]  # about the whole file, shown above the table
+
+
+@dataclass
+class ImportResult:
+    tickets: list[Ticket]
+    refused: list[tuple[Row, str]]
+    groups: list[ClassGroup]
+
+
+# --- reading files --------------------------------------------------------------------------------
+
+
+def _decode(data: bytes, notes: list[str]) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            raise Invalid(
+                "Не удалось определить кодировку файла. Сохраните его как «CSV UTF-8» или XLSX.",
+                code="bad_encoding",
+            ) from None
+        notes.append(
+            "Файл в кодировке Windows-1251 (так сохраняет старый Excel). Мы его прочитали — проверьте, "
+            "что фамилии ниже выглядят правильно; в следующий раз лучше сохранять «CSV UTF-8»."
+        )
+    if re.search("[ÐÑ][\u0080-\u00bf]", text):
+        raise Invalid(
+            "Буквы в файле испорчены (вместо кириллицы «Ð», «Ñ»…): файл пересохранили в неверной "
+            "кодировке. Откройте исходную таблицу и сохраните её как XLSX или «CSV UTF-8».",
+            code="bad_encoding",
+        )
+    return text
+
+
+def _csv_cells(data: bytes, notes: list[str]) -> list[list[str]]:
+    text = _decode(data, notes)
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _xlsx_cells(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a damaged or non-XLSX file
+        raise Invalid("Не удалось прочитать файл Excel. Сохраните его как XLSX.", code="bad_file") from None
+    sheet = book.active
+    cells = [
+        ["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v) for v in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]
+    book.close()
+    return cells
+
+
+def parse_class(value: str) -> tuple[int, str] | None:
+    """«8А», «8 а», «8-Б», «9», «10 класс» → (grade, label)."""
+    found = _CLASS.match(value or "")
+    if not found:
+        return None
+    grade = int(found.group(1))
+    return grade, f"{grade}{found.group(2).upper()}"
+
+
+def parse_upload(filename: str, data: bytes) -> Parsed:
+    """Rows of a class list with what is wrong in each; raises `Invalid` when the file is unusable."""
+    if not data:
+        raise Invalid("Файл пустой.", code="empty_file")
+    if len(data) > MAX_BYTES:
+        raise Invalid("Файл больше 2 МБ — это точно список класса?", code="file_too_large")
+    notes: list[str] = []
+    name = (filename or "").lower()
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        cells = _xlsx_cells(data)
+    elif name.endswith((".csv", ".txt")) or not name:
+        cells = _csv_cells(data, notes)
+    else:
+        raise Invalid("Загрузите файл CSV или XLSX.", code="bad_file")
+    cells = [[(c or "").strip() for c in row] for row in cells]
+    while cells and not any(cells[0]):
+        cells.pop(0)
+    if not cells:
+        raise Invalid("В файле нет строк.", code="empty_file")
+    header = [normalise_name(c).rstrip("*:").strip() for c in cells[0]]
+    columns: dict[str, int] = {}
+    unknown = []
+    for index, title in enumerate(header):
+        key = REQUIRED.get(title) or OPTIONAL.get(title)
+        if key and key not in columns:
+            columns[key] = index
+        elif title:
+            unknown.append(cells[0][index])
+    missing = [
+        title.capitalize() for title, key in REQUIRED.items() if key not in columns and key != "middle_name"
+    ]
+    if missing:
+        raise Invalid(
+            "Не найден столбец " + ", ".join(f"«{m}»" for m in missing) + ". Первая строка файла должна "
+            "содержать заголовки: Фамилия, Имя, Отчество, Класс.",
+            code="missing_columns",
+        )
+    if unknown:
+        notes.append("Неизвестные столбцы не загружаются: " + ", ".join(f"«{u}»" for u in unknown) + ".")
+    rows = []
+    for offset, cells_row in enumerate(cells[1:], start=2):
+        if not any(cells_row):
+            continue
+
+        def cell(key: str, row=cells_row) -> str:
+            index = columns.get(key)
+            return row[index] if index is not None and index < len(row) else ""
+
+        rows.append(
+            Row(
+                line=offset,
+                last_name=cell("last_name"),
+                first_name=cell("first_name"),
+                middle_name=cell("middle_name"),
+                class_label=cell("class"),
+                guardian=cell("guardian"),
+                phone=cell("phone"),
+            )
+        )
+    if len(rows) > MAX_ROWS:
+        raise Invalid(
+            f"В файле {len(rows)} строк; за раз можно загрузить до {MAX_ROWS}.", code="too_many_rows"
+        )
+    if not rows:
+        raise Invalid("В файле только заголовок — учеников нет.", code="empty_file")
+    return Parsed(rows, notes)
+
+
+# --- checking rows --------------------------------------------------------------------------------
+
+
+def check_rows(event: Event, school_id: int, rows: list[Row]) -> list[Row]:
+    """Fill in each row's problems (read-only): names, class, grade range, duplicates, already registered."""
+    seen: dict[tuple[str, int], int] = {}
+    for row in rows:
+        row.problems = []
+        try:
+            row.last_name = services.clean_name(row.last_name, "фамилия")
+            row.first_name = services.clean_name(row.first_name, "имя")
+            row.middle_name = services.clean_name(row.middle_name, "отчество", required=False)
+        except DomainError as error:
+            row.problems.append(error.message)
+        parsed = parse_class(row.class_label)
+        if parsed is None:
+            row.problems.append(f"Класс «{row.class_label}» не распознан: нужно, например, «8А» или «9».")
+            continue
+        row.grade, row.class_label = parsed
+        if not event.grade_min <= row.grade <= event.grade_max:
+            row.problems.append(
+                f"{row.grade} класс не подходит: событие для {event.grade_min}–{event.grade_max} классов."
+            )
+        if row.phone:
+            try:
+                row.phone = services.clean_phone(row.phone) or ""
+            except DomainError as error:
+                row.problems.append(error.message)
+        if row.problems:
+            continue
+        key = (normalise_name(row.full_name), row.grade)
+        if key in seen:
+            row.problems.append(f"Повтор: этот ученик уже есть в строке {seen[key]}.")
+            continue
+        seen[key] = row.line
+        if _already_registered(event.id, school_id, key):
+            row.problems.append("Уже записан(а) на это событие.")
+    return rows
+
+
+def _already_registered(event_id: int, school_id: int, key: tuple[str, int]) -> bool:
+    return (
+        db.session.scalar(
+            select(Ticket.id)
+            .join(Student, Student.id == Ticket.student_id)
+            .where(
+                Ticket.event_id == event_id,
+                Ticket.status == TicketStatus.ACTIVE,
+                Student.school_id == school_id,
+                Student.identity_name == key[0],
+                Student.grade == key[1],
+            )
+        )
+        is not None
+    )
+
+
+# --- registering ----------------------------------------------------------------------------------
+
+
+def _group(event_id: int, school_id: int, label: str, escort_name: str, user_id: int | None) -> ClassGroup:
+    group = db.session.scalar(
+        select(ClassGroup).where(
+            ClassGroup.event_id == event_id, ClassGroup.school_id == school_id, ClassGroup.label == label
+        )
+    )
+    if group is None:
+        group = ClassGroup(event_id=event_id, school_id=school_id, label=label, created_by_id=user_id)
+        db.session.add(group)
+    if escort_name:
+        group.escort_name = escort_name[:200]
+    db.session.flush()
+    return group
+
+
+def register_class(
+    event_id: int,
+    school_id: int,
+    rows: list[Row],
+    *,
+    consent_date: date,
+    escort_name: str,
+    tz: ZoneInfo,
+    principal: Principal | None = None,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> ImportResult:
+    """Register every valid row in this one transaction; rows a rule refuses are reported, not fatal."""
+    from server.database import utcnow
+
+    now = now or utcnow()
+    school = db.session.scalar(select(School).where(School.id == school_id))
+    if school is None:
+        raise Invalid("Выберите школу.", code="unknown_school")
+    services.check_school_scope(principal, school)
+    event = services.find_event(event_id)
+    rules.check_open(event, now)
+    if consent_date > now.astimezone(tz).date():
+        raise Invalid("Дата сбора согласий не может быть в будущем.", code="invalid_consent_date")
+    given_at = datetime.combine(consent_date, time(12), tzinfo=tz)
+    codes.ensure_key(school.tenant_id)
+    check_rows(event, school_id, rows)
+    valid = [r for r in rows if r.ok]
+    refused = [(r, "; ".join(r.problems)) for r in rows if not r.ok]
+    # Lock students in one global order (normalised name), then the event: no lock cycles.
+    inputs = {
+        r.line: services.StudentInput(r.last_name, r.first_name, r.grade, school_id, r.middle_name)
+        for r in valid
+    }
+    students = {}
+    for row in sorted(valid, key=lambda r: (services.identity_of(inputs[r.line]), r.grade)):
+        students[row.line] = services.student_for(inputs[row.line])
+    event = rules.lock_event(event_id)
+    groups: dict[str, ClassGroup] = {}
+    tickets = []
+    for row in valid:
+        if row.class_label not in groups:
+            groups[row.class_label] = _group(event_id, school_id, row.class_label, escort_name, user_id)
+        data = services.Registration(
+            student=inputs[row.line],
+            guardian_name=row.guardian or PAPER_GUARDIAN,
+            guardian_phone=row.phone or None,
+            consent=True,
+            consent_method=ConsentMethod.PAPER,
+            consent_given_at=given_at,
+            source="import",
+            registered_by_id=user_id,
+            group_id=groups[row.class_label].id,
+        )
+        try:
+            with db.session.begin_nested():
+                tickets.append(services.register_locked(event, students[row.line], school, data, tz, now))
+        except DomainError as error:
+            refused.append((row, error.message))
+    refused.sort(key=lambda item: item[0].line)
+    return ImportResult(tickets, refused, list(groups.values()))
+
+
+def escort_code(group: ClassGroup) -> str:
+    """The teacher's code for group admission: signed like a ticket, names no child."""
+    return codes.sign(codes.CodeKind.ESCORT, group.tenant_id, group.id, group.event_id)

@@ -1,0 +1,390 @@
+"""Registering students, cancelling and moving tickets: the only code that writes tickets.
+
+Every path (public page, API, class import, demo, tests) calls `register`/`register_locked` here, and
+every rule is checked by `server.tickets.rules` while the right rows are locked.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from server.accounts.auth import Principal
+from server.accounts.models import Role
+from server.audit.services import record
+from server.catalog.models import Event, School
+from server.database import utcnow
+from server.errors import Forbidden, Invalid
+from server.extensions import db
+from server.text import normalise_name
+from server.tickets import codes, rules
+from server.tickets.consent import CONSENT_VERSION
+from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
+from server.tickets.rules import RegistrationRefused
+from tenants.scoping import current_tenant_id
+
+_NAME = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class StudentInput:
+    last_name: str
+    first_name: str
+    grade: int
+    school_id: int
+    middle_name: str = ""
+
+
+@dataclass
+class Registration:
+    """What a registration needs, whoever sends it."""
+
+    student: StudentInput
+    guardian_name: str
+    consent: bool
+    guardian_phone: str | None = None
+    guardian_email: str | None = None
+    consent_version: str = CONSENT_VERSION
+    consent_method: ConsentMethod = ConsentMethod.ONLINE
+    consent_given_at: datetime | None = None
+    source: str = "public"
+    registered_by_id: int | None = None
+    group_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# --- input ----------------------------------------------------------------------------------------
+
+
+def _capitalise(word: str) -> str:
+    """«иванов» or «ИВАНОВ» → «Иванов»; mixed case as typed («МакАртур»)."""
+    if word.islower() or word.isupper():
+        return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
+    return word
+
+
+def clean_name(text: str | None, what: str, *, required: bool = True) -> str:
+    text = " ".join((text or "").split())
+    if not text:
+        if required:
+            raise Invalid(f"Укажите {what}.", code="required", field=what)
+        return ""
+    if len(text) > 100 or not _NAME.match(text):
+        raise Invalid(f"Проверьте поле «{what}»: только буквы, пробел и дефис.", code="invalid_name")
+    return " ".join(_capitalise(w) for w in text.split(" "))
+
+
+def clean_phone(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    digits = re.sub(r"\D", "", text)
+    if not 10 <= len(digits) <= 15:
+        raise Invalid("Телефон: 10–15 цифр, например +7 900 123-45-67.", code="invalid_phone")
+    if len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    if len(digits) == 10:
+        digits = "7" + digits
+    return "+" + digits
+
+
+def clean_email(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > 254 or not _EMAIL.match(text):
+        raise Invalid("Проверьте адрес электронной почты.", code="invalid_email")
+    return text.lower()
+
+
+def _validated(data: Registration) -> Registration:
+    s = data.student
+    if not isinstance(s.grade, int) or not 1 <= s.grade <= 11:
+        raise Invalid("Класс — число от 1 до 11.", code="invalid_grade")
+    student = StudentInput(
+        last_name=clean_name(s.last_name, "фамилия"),
+        first_name=clean_name(s.first_name, "имя"),
+        middle_name=clean_name(s.middle_name, "отчество", required=False),
+        grade=s.grade,
+        school_id=s.school_id,
+    )
+    guardian = " ".join((data.guardian_name or "").split())
+    if not guardian:
+        raise Invalid("Укажите ФИО родителя (законного представителя).", code="guardian_required")
+    if len(guardian) > 200:
+        raise Invalid("ФИО родителя слишком длинное.", code="invalid_name")
+    phone, email = clean_phone(data.guardian_phone), clean_email(data.guardian_email)
+    if data.consent_method == ConsentMethod.ONLINE and not (phone or email):
+        raise Invalid("Укажите телефон или e-mail родителя.", code="guardian_contact_required")
+    rules.check_consent(data.consent)
+    if data.consent_method == ConsentMethod.ONLINE and data.consent_version != CONSENT_VERSION:
+        raise Invalid(
+            "Текст согласия обновился. Обновите страницу, прочитайте его и отметьте согласие снова.",
+            code="consent_outdated",
+        )
+    return replace(data, student=student, guardian_name=guardian, guardian_phone=phone, guardian_email=email)
+
+
+def _school(school_id: int | None) -> School:
+    school = None
+    if school_id is not None:
+        school = db.session.scalar(select(School).where(School.id == school_id))
+    if school is None:
+        raise Invalid("Выберите школу из списка.", code="unknown_school")
+    return school
+
+
+def check_school_scope(principal: Principal | None, school: School) -> None:
+    """School staff register their own school; a municipal coordinator the schools of its municipality."""
+    if principal is None or principal.user is None:
+        return
+    membership = principal.membership
+    if principal.is_(Role.SCHOOL) and membership.school_id != school.id:
+        raise Forbidden("Можно записывать только учеников своей школы.")
+    if principal.is_(Role.MUNICIPAL) and membership.municipality_id != school.municipality_id:
+        raise Forbidden("Можно записывать только учеников школ своего муниципалитета.")
+    if principal.is_(Role.VENUE):
+        raise Forbidden("Сотрудники площадки не записывают учеников.")
+
+
+def find_event(event_id: int) -> Event:
+    event = db.session.scalar(select(Event).where(Event.id == event_id))
+    if event is None:
+        raise Invalid("Событие не найдено.", code="event_not_found")
+    return event
+
+
+# --- students -------------------------------------------------------------------------------------
+
+
+def identity_of(student: StudentInput) -> str:
+    return normalise_name(" ".join((student.last_name, student.first_name, student.middle_name)))
+
+
+def student_for(data: StudentInput) -> Student:
+    """The student with this identity, created if new, and locked for this transaction."""
+    identity = identity_of(data)
+
+    def locked() -> Student | None:
+        return db.session.scalar(
+            select(Student)
+            .where(
+                Student.school_id == data.school_id,
+                Student.identity_name == identity,
+                Student.grade == data.grade,
+            )
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+
+    found = locked()
+    if found is not None:
+        return found
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(Student)
+        .values(
+            tenant_id=current_tenant_id(),
+            school_id=data.school_id,
+            last_name=data.last_name,
+            first_name=data.first_name,
+            middle_name=data.middle_name,
+            grade=data.grade,
+            identity_name=identity,
+            search_last_name=normalise_name(data.last_name),
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+    )
+    return locked()
+
+
+# --- registration ---------------------------------------------------------------------------------
+
+
+def register(
+    event_id: int,
+    data: Registration,
+    tz: ZoneInfo,
+    *,
+    principal: Principal | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Register one student: validate, lock the student then the event, check every rule, issue."""
+    now = now or utcnow()
+    data = _validated(data)
+    codes.ensure_key(current_tenant_id())
+    school = _school(data.student.school_id)
+    check_school_scope(principal, school)
+    event = find_event(event_id)
+    rules.check_open(event, now)
+    rules.check_grade(event, data.student.grade)
+    student = student_for(data.student)
+    return register_locked(event, student, school, data, tz, now)
+
+
+def register_locked(
+    event: Event,
+    student: Student,
+    school: School,
+    data: Registration,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    replaces: Ticket | None = None,
+) -> Ticket:
+    """Issue a ticket; the caller holds the student's lock, the event's is taken last.
+
+    Everything that does not touch a seat counter (checks on the locked student, consent, ticket, code)
+    happens before the event row is locked, so the lock every registration of this event queues on is
+    held only for the seat check, one counter update and the commit.
+    """
+    rules.check_open(event, now)
+    rules.check_grade(event, student.grade)
+    existing = db.session.scalar(
+        select(Ticket.id).where(
+            Ticket.event_id == event.id,
+            Ticket.student_id == student.id,
+            Ticket.status == TicketStatus.ACTIVE,
+        )
+    )
+    if existing is not None:
+        raise RegistrationRefused("Этот ученик уже записан на это событие.", code="already_registered")
+    rules.check_season(student.id, event, tz, ignore_ticket_id=replaces.id if replaces else None)
+    consent = Consent(
+        student_id=student.id,
+        guardian_name=data.guardian_name,
+        guardian_phone=data.guardian_phone,
+        guardian_email=data.guardian_email,
+        text_version=data.consent_version,
+        method=data.consent_method,
+        given_at=data.consent_given_at or now,
+        recorded_by_id=data.registered_by_id,
+    )
+    db.session.add(consent)
+    db.session.flush()
+    ticket = Ticket(
+        event_id=event.id,
+        student_id=student.id,
+        consent_id=consent.id,
+        group_id=data.group_id,
+        municipality_id=school.municipality_id,
+        access_token=secrets.token_urlsafe(24),
+        source=data.source,
+        registered_by_id=data.registered_by_id,
+        replaces_id=replaces.id if replaces else None,
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    ticket.code = codes.sign(codes.CodeKind.TICKET, ticket.tenant_id, ticket.id, event.id)
+    db.session.flush()
+    event = rules.lock_event(event.id)
+    claim = rules.claim_seat(event, school.municipality_id, school.id, now)
+    if claim.in_quota:
+        ticket.in_quota = True
+    if claim.in_school_quota:
+        ticket.in_school_quota = True
+    return ticket
+
+
+# --- cancellation and change ----------------------------------------------------------------------
+
+
+def may_manage(principal: Principal | None, ticket: Ticket) -> bool:
+    """Coordinator: any ticket; municipal: its municipality's; school staff: its school's."""
+    if principal is None or principal.role is None:
+        return False
+    if principal.is_(Role.COORDINATOR):
+        return True
+    if principal.is_(Role.MUNICIPAL):
+        return ticket.municipality_id == principal.membership.municipality_id
+    if principal.is_(Role.SCHOOL):
+        return ticket.student.school_id == principal.membership.school_id
+    return False
+
+
+def _admitted(ticket_id: int) -> bool:
+    from server.checkins.models import Checkin, ScanResult
+
+    return (
+        db.session.scalar(
+            select(Checkin.id).where(Checkin.ticket_id == ticket_id, Checkin.result == ScanResult.OK)
+        )
+        is not None
+    )
+
+
+def _lock_ticket(ticket_id: int) -> Ticket:
+    return db.session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
+    )
+
+
+def cancel(ticket: Ticket, *, by: str, user_id: int | None = None, now: datetime | None = None) -> Ticket:
+    """Cancel and give the seat back; the code is refused at the door from now on. Idempotent."""
+    now = now or utcnow()
+    event = rules.lock_event(ticket.event_id)
+    ticket = _lock_ticket(ticket.id)
+    if ticket.status == TicketStatus.CANCELLED:
+        return ticket
+    if event.ends_at <= now:
+        raise RegistrationRefused("Событие уже прошло — билет нельзя отменить.", code="event_over")
+    if _admitted(ticket.id):
+        raise RegistrationRefused("Ученик уже прошёл по этому билету — отмена невозможна.", code="used")
+    rules.release_seat(event, ticket, ticket.student.school_id)
+    ticket.status = TicketStatus.CANCELLED
+    ticket.cancelled_at = now
+    ticket.cancelled_by = by[:100]
+    record("ticket.cancelled", "ticket", ticket.id, user_id=user_id, by=by, event_id=event.id)
+    return ticket
+
+
+def change_event(
+    ticket: Ticket, new_event_id: int, tz: ZoneInfo, *, by: str, user_id: int | None = None
+) -> Ticket:
+    """Move a registration to another slot: a new ticket that `replaces` the old one, which is cancelled."""
+    now = utcnow()
+    if ticket.status != TicketStatus.ACTIVE:
+        raise RegistrationRefused("Билет уже отменён.", code="cancelled")
+    if new_event_id == ticket.event_id:
+        raise Invalid("Это то же самое событие.", code="same_event")
+    old_event = find_event(ticket.event_id)
+    new_event = find_event(new_event_id)
+    if new_event.programme_id != old_event.programme_id:
+        raise Invalid("Перенести можно только на событие той же программы.", code="other_programme")
+    student = rules.lock_student(ticket.student_id)
+    for event_id in sorted((ticket.event_id, new_event_id)):
+        rules.lock_event(event_id)
+    ticket = _lock_ticket(ticket.id)
+    school = student.school
+    consent = db.session.scalar(select(Consent).where(Consent.id == ticket.consent_id))
+    data = Registration(
+        student=StudentInput(student.last_name, student.first_name, student.grade, student.school_id),
+        guardian_name=consent.guardian_name,
+        guardian_phone=consent.guardian_phone,
+        guardian_email=consent.guardian_email,
+        consent=True,
+        consent_version=consent.text_version,
+        consent_method=consent.method,
+        consent_given_at=consent.given_at,
+        source=ticket.source,
+        registered_by_id=user_id,
+    )
+    new_ticket = register_locked(new_event, student, school, data, tz, now, replaces=ticket)
+    cancel(ticket, by=by, user_id=user_id, now=now)
+    return new_ticket
+
+
+def ticket_by_token(token: str) -> Ticket | None:
+    """The ticket behind an unguessable page URL, in the current region."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(Ticket).where(Ticket.access_token == token))

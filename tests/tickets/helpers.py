@@ -1,0 +1,32 @@
+"""Shared bits of the ticket tests: a valid API body, and calling services in a region."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from server.extensions import db
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+
+
+def body(school_id: int, *, last_name="Смирнова", first_name="Алёна", grade=9, **extra) -> dict:
+    data = {
+        "student": {
+            "last_name": last_name,
+            "first_name": first_name,
+            "middle_name": "Игоревна",
+            "grade": grade,
+            "school_id": school_id,
+        },
+        "guardian": {"name": "Смирнов Игорь Петрович", "phone": "8 (900) 123-45-67"},
+        "consent": True,
+    }
+    data.update(extra)
+    return data
+
+
+@contextmanager
+def region(app, region_):
+    """An app context scoped to a region, rolled back unless the test commits."""
+    with app.app_context(), tenant_scope(region_.id):
+        yield db.session.get(Tenant, region_.id).tz

@@ -1,0 +1,156 @@
+"""A school registers a class from a CSV/XLSX list: preview shows each row's problem, confirm registers."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from server.accounts.models import Role
+from server.extensions import db
+from server.tickets.models import ClassGroup, Consent, ConsentMethod, Ticket
+from tests.conftest import login
+from tests.tickets.helpers import region
+
+CSV = (
+    "Фамилия;Имя;Отчество;Класс;Любимый предмет\n"
+    "Алёшина;Дарья;Олеговна;8А;химия\n"
+    "Бойко;Максим;;8 а;\n"
+    "алешина;дарья;олеговна;8А;\n"
+    "Власов;Илья;Романович;6Б;\n"
+    "Гусев;Lev2;;8А;\n"
+    "Деева;Ольга;Ивановна;восьмой;\n"
+)
+
+
+def _preview(client, event, data: bytes, filename: str, school=None):
+    form = {
+        "step": "preview",
+        "consent_paper": "1",
+        "consent_date": "2026-09-01",
+        "escort_name": "Петрова Анна Сергеевна",
+        "file": (io.BytesIO(data), filename),
+    }
+    if school:
+        form["school_id"] = str(school)
+    return client.post(f"/yaroslavl/events/{event}/import", data=form, content_type="multipart/form-data")
+
+
+def _school_client(app, world, event_grades=(8, 11)):
+    school = world.school(world.a)
+    event = world.event(world.a, capacity=30, grades=event_grades)
+    email, _ = world.user(world.a, Role.SCHOOL, school_id=school)
+    client = app.test_client()
+    login(client, email)
+    return client, school, event
+
+
+def test_preview_shows_every_rows_problem_and_confirm_registers_the_valid_ones(app, world):
+    client, school, event = _school_client(app, world)
+    page = _preview(client, event, CSV.encode("cp1251"), "8а.csv")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Windows-1251" in html
+    assert "Неизвестные столбцы не загружаются: «Любимый предмет»" in html
+    assert "Повтор: этот ученик уже есть в строке 2." in html
+    assert "6 класс не подходит: событие для 8–11 классов." in html
+    assert "только буквы" in html
+    assert "Класс «восьмой» не распознан" in html
+    assert re.search(r'class="valid-count">2<', html)
+
+    rows = re.search(r'name="rows" value="([^"]*)"', html).group(1)
+    rows = json.loads(rows.replace("&#34;", '"').replace("&quot;", '"'))
+    assert [r["last_name"] for r in rows] == ["Алёшина", "Бойко"]
+    done = client.post(
+        f"/yaroslavl/events/{event}/import",
+        data={
+            "step": "confirm",
+            "consent_paper": "1",
+            "consent_date": "2026-09-01",
+            "escort_name": "Петрова Анна Сергеевна",
+            "rows": json.dumps(rows),
+        },
+    )
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and re.search(r'class="done-count">2<', text)
+    with region(app, world.a):
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2
+        group = db.session.scalar(select(ClassGroup))
+        assert (group.label, group.escort_name) == ("8А", "Петрова Анна Сергеевна")
+        consent = db.session.scalar(select(Consent))
+        assert consent.method == ConsentMethod.PAPER and consent.given_at.date().isoformat() == "2026-09-01"
+    sheet = client.get(f"/yaroslavl/groups/{group.id}/sheet.pdf")
+    assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF")
+    # The same list again: everybody is already registered.
+    again = _preview(client, event, CSV.encode("utf-8-sig"), "8а.csv").get_data(as_text=True)
+    assert "Уже записан(а) на это событие." in again and "Windows-1251" not in again
+
+
+def test_xlsx_with_a_missing_column_is_refused_with_the_expected_headers(app, world):
+    client, school, event = _school_client(app, world)
+    book = Workbook()
+    book.active.append(["Фамилия", "Имя", "Отчество"])
+    book.active.append(["Бойко", "Максим", ""])
+    data = io.BytesIO()
+    book.save(data)
+    page = _preview(client, event, data.getvalue(), "list.xlsx")
+    assert page.status_code == 422
+    assert "Не найден столбец «Класс»" in page.get_data(as_text=True)
+
+    book = Workbook()
+    book.active.append(["Фамилия", "Имя", "Отчество", "Класс"])
+    book.active.append(["Бойко", "Максим", None, 9])
+    data = io.BytesIO()
+    book.save(data)
+    html = _preview(client, event, data.getvalue(), "list.xlsx").get_data(as_text=True)
+    assert re.search(r'class="valid-count">1<', html)
+
+
+def test_rows_refused_by_a_rule_at_confirm_are_reported_and_the_rest_registered(app, world):
+    client, school, event = _school_client(app, world)
+    with region(app, world.a):
+        from server.catalog.models import Event
+
+        db.session.scalar(select(Event).where(Event.id == event)).capacity = 1
+        db.session.commit()
+    rows = [
+        {"line": 2, "last_name": "Первая", "first_name": "Анна", "middle_name": "", "class_label": "8А"},
+        {"line": 3, "last_name": "Вторая", "first_name": "Анна", "middle_name": "", "class_label": "8А"},
+    ]
+    done = client.post(
+        f"/yaroslavl/events/{event}/import",
+        data={
+            "step": "confirm",
+            "consent_paper": "1",
+            "consent_date": "2026-09-01",
+            "rows": json.dumps(rows),
+        },
+    )
+    text = done.get_data(as_text=True)
+    assert re.search(r'class="done-count">1<', text) and "Свободных мест больше нет" in text
+
+
+def test_municipal_coordinator_imports_only_for_its_schools(app, world):
+    mine = world.municipality(world.a)
+    own_school, foreign_school = world.school(world.a, mine), world.school(world.a)
+    event = world.event(world.a)
+    email, _ = world.user(world.a, Role.MUNICIPAL, municipality_id=mine)
+    client = app.test_client()
+    login(client, email)
+    data = "Фамилия,Имя,Отчество,Класс\nБойко,Максим,,9\n".encode()
+    assert _preview(client, event, data, "l.csv", school=own_school).status_code == 200
+    refused = _preview(client, event, data, "l.csv", school=foreign_school)
+    assert refused.status_code == 422 and "Выберите школу" in refused.get_data(as_text=True)
+
+
+def test_without_the_paper_consent_tick_nothing_is_read(app, world):
+    client, school, event = _school_client(app, world)
+    page = client.post(
+        f"/yaroslavl/events/{event}/import",
+        data={"step": "preview", "consent_date": "2026-09-01", "file": (io.BytesIO(CSV.encode()), "a.csv")},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 422 and "согласия родителей собраны на бумаге" in page.get_data(as_text=True)
