@@ -49,6 +49,7 @@ class Config:
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
     TENANT_CACHE_SECONDS = 30
+    SIGNING_KEY_CACHE_SECONDS = 10
     KIOSK_SEEN_EVERY_SECONDS = 60
     TESTING = False
     DEBUG = False
@@ -72,7 +73,8 @@ class TestConfig(Config):
     # exercise a limit lower it in app.config for their duration.
     LOGIN_RATE_LIMIT = "100000 per minute"
     KIOSK_PAIR_RATE_LIMIT = "100000 per minute"
-    TENANT_CACHE_SECONDS = 0  # tests recreate regions constantly
+    TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
+    SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"
 
 

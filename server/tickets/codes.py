@@ -14,12 +14,14 @@ from __future__ import annotations
 import base64
 import binascii
 import struct
+import time
 from dataclasses import dataclass
 from enum import IntEnum
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+from flask import current_app
 from sqlalchemy import select
 
 from server.database import utcnow
@@ -107,6 +109,7 @@ def rotate_key(tenant_id: int) -> SigningKey:
     )
     db.session.add(key)
     db.session.flush()
+    _public_keys.pop(tenant_id, None)
     return key
 
 
@@ -114,12 +117,33 @@ def retire_key(key: SigningKey) -> None:
     """Codes signed by a retired key are refused everywhere (a leaked key)."""
     key.active = False
     key.retired_at = utcnow()
+    _public_keys.pop(key.tenant_id, None)
 
 
 def verification_keys() -> dict[int, bytes]:
-    """Public keys (by key id) a kiosk of the current region needs to verify codes offline."""
-    rows = db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None)))
-    return {key.key_id: key.public_key for key in rows}
+    """Public keys (by key id) a kiosk of the current region needs to verify codes offline.
+
+    Every scan needs them and they change almost never, so a process keeps them for
+    `SIGNING_KEY_CACHE_SECONDS` (a retired key stops verifying everywhere within that time).
+    """
+    from tenants.scoping import current_tenant_id
+
+    tenant_id = current_tenant_id()
+    ttl = current_app.config.get("SIGNING_KEY_CACHE_SECONDS", 10)
+    cached = _public_keys.get(tenant_id)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    rows = db.session.execute(
+        select(SigningKey.key_id, SigningKey.public_key).where(SigningKey.retired_at.is_(None))
+    )
+    keys = {key_id: public_key for key_id, public_key in rows}
+    if ttl > 0:
+        _public_keys[tenant_id] = (now, keys)
+    return keys
+
+
+_public_keys: dict[int | None, tuple[float, dict[int, bytes]]] = {}
 
 
 def sign(kind: CodeKind, tenant_id: int, object_id: int, event_id: int) -> str:

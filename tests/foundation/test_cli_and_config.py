@@ -105,7 +105,7 @@ def _flask(args, database_url, check=True):
 
 
 def test_migrations_build_the_schema_the_models_describe(tmp_path):
-    """`flask db upgrade` on an empty database, then `flask db check`: no drift between models and migrations."""
+    """`flask db upgrade` on an empty database, then `flask db check`: models and migrations agree."""
     if POSTGRES:
         import psycopg
 

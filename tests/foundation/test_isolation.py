@@ -48,7 +48,7 @@ def two_regions(world):
         event = world.event(region, venue_id=venue)
         ticket_id, _ = world.ticket(region, event, school_id=school)
         objects[region.slug] = {"ids": {municipality, school, venue, event, ticket_id}}
-    # A's first rows all have id 1 in their tables; B's have 2. A URL naming id 2 under A names nothing of A's.
+    # A's first rows have id 1 in their tables, B's have 2: a URL naming id 2 under A names nothing of A's.
     assert max(objects["yaroslavl"]["ids"]) < min(objects["irkutsk"]["ids"])
     with world.app.app_context():
         from sqlalchemy import select
