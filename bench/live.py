@@ -33,27 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, letters  # noqa: E402
+
 VENUES = 10
 COALESCE_SECONDS = 0.05
 SCHOOLS = 20
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _letters(n: int) -> str:
-    alphabet = "абвгдежзиклмнопрстуфхцчшэюя"
-    out = ""
-    while True:
-        n, r = divmod(n, len(alphabet))
-        out = alphabet[r] + out
-        if n == 0:
-            return out
 
 
 def prepare(database_url: str, tickets: int) -> dict:
@@ -129,12 +113,12 @@ def prepare(database_url: str, tickets: int) -> dict:
                 event, school = events[venue_index], schools[n % SCHOOLS]
                 student = Student(
                     school_id=school.id,
-                    last_name=f"Бенчев{_letters(n)}",
+                    last_name=f"Бенчев{letters(n)}",
                     first_name="Иван",
                     middle_name="Петрович",
                     grade=9,
-                    identity_name=f"бенчев{_letters(n)} иван петрович",
-                    search_last_name=f"бенчев{_letters(n)}",
+                    identity_name=f"бенчев{letters(n)} иван петрович",
+                    search_last_name=f"бенчев{letters(n)}",
                 )
                 consent = Consent(
                     guardian_name="Бенчева Мария Петровна",
@@ -256,7 +240,7 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
     import requests
 
     processes = 1 if mode == "1" else 2
-    ports = [_free_port() for _ in range(processes)]
+    ports = [free_port() for _ in range(processes)]
     use_redis = processes == 2 or args.source == "queue"
     servers = [start_server(port, database_url, redis_url if use_redis else None) for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -28,11 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import free_port, letters  # noqa: E402
 
 
 def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, list[int]]:
@@ -114,16 +109,6 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
     raise SystemExit("gunicorn did not start")
 
 
-def _letters(n: int) -> str:
-    alphabet = "абвгдежзиклмнопрстуфхцчшэюя"
-    out = ""
-    while True:
-        n, digit = divmod(n, len(alphabet))
-        out = alphabet[digit] + out
-        if n == 0:
-            return out
-
-
 def _race(port: int, event_id: int, school_ids: list[int], attempts: int, clients: int) -> dict:
     url = f"http://127.0.0.1:{port}/api/v1/yaroslavl/events/{event_id}/registrations"
     counter = iter(range(attempts))
@@ -140,7 +125,7 @@ def _race(port: int, event_id: int, school_ids: list[int], attempts: int, client
                 return
             body = {
                 "student": {
-                    "last_name": f"Ученик{_letters(n)}",
+                    "last_name": f"Ученик{letters(n)}",
                     "first_name": "Иван",
                     "grade": 9,
                     "school_id": school_ids[n % len(school_ids)],
@@ -208,7 +193,7 @@ def bench_class_sheet(codes: list[str], runs: int = 5) -> float:
     cards = [
         pdf.TicketCard(
             code=code,
-            short_name=f"Ученик{_letters(n).capitalize()} И. П.",
+            short_name=f"Ученик{letters(n).capitalize()} И. П.",
             grade_label="8 класс",
             school="Средняя школа № 33",
             event_title="День открытых дверей: Железнодорожный транспорт",
@@ -253,7 +238,7 @@ def main() -> None:
         raise SystemExit("DATABASE_URL must point at PostgreSQL")
 
     event_id, school_ids = _seed(database_url, args.capacity, args.schools)
-    port = _free_port()
+    port = free_port()
     server = _start_gunicorn(database_url, port, args.workers)
     try:
         result = _race(port, event_id, school_ids, args.attempts, args.clients)

@@ -10,6 +10,7 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, flash, redirect, render_template, url_for
 from markupsafe import Markup
+from wtforms import SelectChoice
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
@@ -53,7 +54,7 @@ def _pairing(kiosk, code: str) -> dict:
 
 def _kiosk_form() -> KioskForm:
     form = KioskForm()
-    form.venue_id.choices = [(v.id, v.name) for v in list_venues()]
+    form.venue_id.choices = [SelectChoice(v.id, v.name) for v in list_venues()]
     return form
 
 

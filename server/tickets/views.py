@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import Length, Optional
 
 from server.catalog import services as catalog
@@ -95,7 +95,9 @@ def register(event_id: int):
     if event is None:
         abort(404)
     form = RegistrationForm()
-    form.grade.choices = [(grade, f"{grade} класс") for grade in range(event.grade_min, event.grade_max + 1)]
+    form.grade.choices = [
+        SelectChoice(grade, f"{grade} класс") for grade in range(event.grade_min, event.grade_max + 1)
+    ]
     refusal, status, candidates = None, 200, []
     if request.method == "POST" and form.validate_on_submit():
         school_id, candidates = _resolve_school(form)
