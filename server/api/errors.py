@@ -63,7 +63,9 @@ def install(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         db.session.rollback()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # The route pattern, not the path: paths carry ticket tokens, which never go to logs.
+        route = request.url_rule.rule if request.url_rule else "?"
+        log.exception("unhandled error on %s %s", request.method, route)
         code, message = CODES[500]
         if _wants_json():
             return error_response(500, code, message)
