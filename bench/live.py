@@ -204,7 +204,7 @@ def dashboards(urls: list[str], count: int, slug: str, token: str, ready, stop, 
         host = urls[i % len(urls)].removeprefix("http://")
         ws = websocket.create_connection(f"ws://{host}/socket.io/?EIO=4&transport=websocket", timeout=20)
         assert ws.recv().startswith("0")  # Engine.IO open
-        ws.send("40/live," + json.dumps({"token": token, "tenant": slug}))
+        ws.send("40/live," + json.dumps({"token": token, "tenant": slug, "batch": True}))
         answer = ws.recv()
         while answer.startswith("42/live,"):  # the snapshot may come ahead of the connect answer
             answer = ws.recv()

@@ -22,7 +22,7 @@ from server.accounts.models import User
 from server.accounts.services import membership_in, user_for_token
 from server.database import utcnow
 from server.extensions import db, socketio
-from server.live.publish import NAMESPACE
+from server.live.publish import NAMESPACE, batch_room
 from server.live.services import Filters, LiveScope, scope_for, snapshot
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
@@ -87,7 +87,8 @@ def on_connect(auth=None):
         scope, tenant, user, token = _authorise(auth)
         now = utcnow()
         filters = Filters.parse(tenant, auth.get("date"), auth.get("programme"), now)
-        join_room(scope.room)
+        # Our dashboard asks for coalesced batches; API clients get one `checkin` per admission.
+        join_room(batch_room(scope.room) if auth.get("batch") is True else scope.room)
         with _lock:
             _connections[request.sid] = Connection(scope, tenant.slug, filters, user.id, token)
         with tenant_scope(tenant.id):

@@ -220,7 +220,8 @@
   if (!window.io) { setStatus("off", "Нет связи: обновите страницу"); return; }
   const socket = window.io("/live", {
     transports: ["websocket", "polling"],
-    auth: { tenant: root.dataset.tenant, date: root.dataset.date, programme: root.dataset.programme || null },
+    // batch: under load, check-ins arrive as `checkins` lists (one message per 50 ms) instead of one each
+    auth: { tenant: root.dataset.tenant, date: root.dataset.date, programme: root.dataset.programme || null, batch: true },
   });
   socket.on("connect", () => setStatus("on", "В эфире"));
   socket.on("disconnect", () => setStatus("off", "Нет связи — показаны данные на момент обрыва"));

@@ -98,6 +98,7 @@ class LiveListener:
         import socketio as socketio_client
 
         self.events: dict[str, list[dict]] = {"snapshot": [], "checkin": []}
+        self.batches = 0  # `checkins` lists received (only connections that asked for batches)
         self._changed = threading.Condition()
         self.client = socketio_client.Client(reconnection=False)
         for name in self.events:
@@ -117,6 +118,7 @@ class LiveListener:
 
         def record(data) -> None:
             with self._changed:
+                self.batches += batch
                 self.events[name].extend(data if batch else [data])
                 self._changed.notify_all()
 

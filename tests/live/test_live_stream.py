@@ -154,6 +154,31 @@ def test_region_b_hears_nothing_while_region_a_admits_a_hundred(world, client, o
     assert [e["id"] for e in again["events"]] == [e["id"] for e in snap_b["events"]] != [event_id]
 
 
+def test_api_clients_get_one_checkin_per_admission_while_dashboards_may_take_batches(
+    world, client, opened, monkeypatch
+):
+    from server.live import publish
+
+    monkeypatch.setattr(publish, "COALESCE", 5.0)  # everything after the first waits for one batch
+    venue_id, _, tickets = _event_with_tickets(world, world.a, 20, capacity=20)
+    kiosk = kiosk_token(world, world.a, venue_id)
+    _, token = world.user(world.a, Role.COORDINATOR)
+    api_client = opened("yaroslavl", token)
+    dashboard = opened("yaroslavl", token, batch=True)
+    api_client.wait_for("snapshot")
+    dashboard.wait_for("snapshot")
+
+    for _, code in tickets:
+        assert scan(client, "yaroslavl", kiosk, code)["result"] == "ok"
+
+    one_by_one = api_client.wait_for("checkin", count=20, timeout=10)
+    assert len(one_by_one) == 20 and api_client.batches == 0
+    assert sorted(m["checked_in"] for m in one_by_one) == list(range(1, 21))
+    assert publish.sender.wait_idle(timeout=10)
+    batched = dashboard.wait_for("checkin", count=20, timeout=10)
+    assert len(batched) == 20 and dashboard.batches == 1  # the first at once, the other 19 in one list
+
+
 def test_reconnecting_dashboard_gets_exact_counts_from_the_database(world, client, opened):
     venue_id, event_id, tickets = _event_with_tickets(world, world.a, 5)
     kiosk = kiosk_token(world, world.a, venue_id)
