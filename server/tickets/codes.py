@@ -57,6 +57,14 @@ def _b32decode(text: str) -> bytes:
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
+def _new_key_pair() -> dict[str, bytes]:
+    private = Ed25519PrivateKey.generate()
+    return {
+        "private_key": private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+        "public_key": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+    }
+
+
 def active_key(tenant_id: int) -> SigningKey:
     """The region's current signing key, created on first use."""
     key = db.session.scalar(
@@ -78,17 +86,9 @@ def ensure_key(tenant_id: int) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    private = Ed25519PrivateKey.generate()
     db.session.execute(
         insert(SigningKey)
-        .values(
-            tenant_id=tenant_id,
-            key_id=1,
-            private_key=private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-            public_key=private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
-            active=True,
-            created_at=utcnow(),
-        )
+        .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **_new_key_pair())
         .on_conflict_do_nothing()
     )
 
@@ -99,14 +99,7 @@ def rotate_key(tenant_id: int) -> SigningKey:
     key_id = ((latest or 0) % 255) + 1
     for old in db.session.scalars(select(SigningKey).where(SigningKey.active.is_(True))):
         old.active = False
-    private = Ed25519PrivateKey.generate()
-    key = SigningKey(
-        tenant_id=tenant_id,
-        key_id=key_id,
-        private_key=private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-        public_key=private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
-        active=True,
-    )
+    key = SigningKey(tenant_id=tenant_id, key_id=key_id, active=True, **_new_key_pair())
     db.session.add(key)
     db.session.flush()
     _public_keys.pop(tenant_id, None)
