@@ -17,6 +17,7 @@ from itertools import count
 import pytest
 from sqlalchemy import text
 
+from bench.common import letters as _letters  # one spelling of numbers as Cyrillic names
 from server import create_app
 from server.accounts.models import Role
 from server.accounts.services import create_user, issue_api_token
@@ -259,17 +260,6 @@ class World:
             value = group.id, importing.escort_code(group), [t.id for t in result.tickets]
             db.session.commit()
             return value
-
-
-def _letters(n: int) -> str:
-    """A number spelled in lower-case Cyrillic letters: names in factories stay valid names."""
-    alphabet = "абвгдежзиклмнопрстуфхцчшэюя"
-    out = ""
-    while True:
-        n, digit = divmod(n, len(alphabet))
-        out = alphabet[digit] + out
-        if n == 0:
-            return out
 
 
 @pytest.fixture
