@@ -37,6 +37,10 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
+        options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
     Path(app.instance_path).mkdir(exist_ok=True)

@@ -44,3 +44,14 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},
     )
+
+
+def insert_on_conflict(table, dialect_name: str):
+    """An INSERT that can say ON CONFLICT, for the named database (PostgreSQL, or SQLite ≥ 3.35).
+
+    Hot paths build such statements once per dialect (`functools.cache`) and execute them with
+    parameters on the session's connection: building a statement costs more than running it.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)

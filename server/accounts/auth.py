@@ -14,14 +14,11 @@ from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from server.accounts.models import Membership, Role, User
 from server.accounts.services import membership_in, user_for_token
-from server.database import utcnow
 from server.errors import DomainError
 from server.extensions import db, login_manager
-from tenants.scoping import all_tenants
 
 
 class Unauthenticated(DomainError):
@@ -36,7 +33,7 @@ class Principal:
 
     user: User | None = None
     membership: Membership | None = None
-    kiosk: object | None = None  # server.checkins.models.Kiosk
+    kiosk: object | None = None  # server.checkins.kiosks.DoorKiosk
 
     @property
     def role(self) -> Role | None:
@@ -73,22 +70,6 @@ def _principal_for(user: User) -> Principal:
     return Principal(user=user, membership=membership)
 
 
-def kiosk_for_token(token: str):
-    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller)."""
-    from server.checkins.models import Kiosk
-    from server.security import token_hash
-
-    kiosk = db.session.scalar(all_tenants(select(Kiosk).where(Kiosk.token_hash == token_hash(token))))
-    if kiosk is None or kiosk.revoked_at is not None:
-        return None
-    now = utcnow()
-    # "Last seen" is for the coordinator's list: once a minute is enough, not a write per scan.
-    every = timedelta(seconds=current_app.config.get("KIOSK_SEEN_EVERY_SECONDS", 60))
-    if kiosk.last_seen_at is None or now - kiosk.last_seen_at >= every:
-        kiosk.last_seen_at = now
-    return kiosk
-
-
 def api_principal() -> Principal:
     """The bearer of this API request: a user token or a kiosk token. Raises 401 when neither."""
     if "principal" in g:
@@ -97,7 +78,10 @@ def api_principal() -> Principal:
     if not token:
         raise Unauthenticated()
     if token.startswith("kk_"):
-        kiosk = kiosk_for_token(token)
+        from server.checkins.kiosks import kiosk_for_token
+
+        every = timedelta(seconds=current_app.config.get("KIOSK_SEEN_EVERY_SECONDS", 60))
+        kiosk = kiosk_for_token(token, every)
         if kiosk is None:
             raise Unauthenticated("Киоск не найден или отозван.", code="kiosk_revoked")
         principal = Principal(kiosk=kiosk)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.accounts.auth import Principal
@@ -253,14 +253,11 @@ def get_event(event_id: int) -> Event:
 
 
 def admitted_counts(event_ids: list[int]) -> dict[int, int]:
-    """Admitted check-ins per event, one query."""
-    from server.checkins.models import Checkin, ScanResult
+    """Admitted per event of the current region, one query (O(1) per event: kept by admissions)."""
+    from server.checkins.counts import totals
+    from tenants.scoping import TenantNotSet, current_tenant_id
 
-    if not event_ids:
-        return {}
-    rows = db.session.execute(
-        select(Checkin.event_id, func.count())
-        .where(Checkin.event_id.in_(event_ids), Checkin.result == ScanResult.OK)
-        .group_by(Checkin.event_id)
-    )
-    return dict(rows.all())
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantNotSet("admitted counts asked for with no region in scope")
+    return totals(tenant_id, event_ids)

@@ -182,7 +182,7 @@ def kiosk_today():
     venue_total, by_kiosk = today.admitted_today(kiosk)
     return jsonify(
         kiosk={"id": kiosk.id, "name": kiosk.name},
-        venue={"id": kiosk.venue.id, "name": kiosk.venue.name},
+        venue={"id": kiosk.venue_id, "name": kiosks.venue_name(kiosk)},
         tenant={"slug": g.tenant.slug, "name": g.tenant.name, "timezone": g.tenant.timezone},
         admitted_today=venue_total,
         admitted_by_kiosk=by_kiosk,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from server.audit.services import record as audit
 from server.catalog.models import Event, School
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
-from server.checkins.services import Admission, _load_ticket, admit_ticket
+from server.checkins.services import Admission, admit_ticket, door_ticket
 from server.checkins.today import admitted_times
 from server.database import utcnow
 from server.errors import Forbidden, Invalid, NotFound
@@ -103,7 +103,7 @@ def admit_group(group_id: int, ticket_ids: list[int], kiosk: Kiosk) -> list[dict
     answers = []
     for ticket in sheet.tickets:
         if ticket.id in wanted:
-            answer: Admission = admit_ticket(_load_ticket(ticket.id), kiosk, method=AdmissionMethod.GROUP)
+            answer: Admission = admit_ticket(door_ticket(ticket.id), kiosk, method=AdmissionMethod.GROUP)
             answers.append({"ticket_id": ticket.id, **answer.as_json()})
     return answers
 

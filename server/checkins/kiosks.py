@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
@@ -27,6 +27,51 @@ from tenants.scoping import all_tenants, set_tenant
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PAIRING_LENGTH = 8
 PAIRING_LIFETIME = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class DoorKiosk:
+    """A paired kiosk as one of its requests knows it: one indexed read, detached from the session.
+
+    Every scan authenticates its kiosk anew (a revoked kiosk is refused at its next request), so this
+    read is on the hot path and stays off the ORM.
+    """
+
+    id: int
+    tenant_id: int
+    venue_id: int
+    name: str
+
+
+_KIOSKS = Kiosk.__table__
+_BY_TOKEN = select(
+    _KIOSKS.c.id,
+    _KIOSKS.c.tenant_id,
+    _KIOSKS.c.venue_id,
+    _KIOSKS.c.name,
+    _KIOSKS.c.revoked_at,
+    _KIOSKS.c.last_seen_at,
+).where(_KIOSKS.c.token_hash == bindparam("token_hash"))  # any region's: the caller checks the URL's
+_SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now"))
+
+
+def kiosk_for_token(token: str, seen_every: timedelta) -> DoorKiosk | None:
+    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller).
+
+    "Last seen" is for the coordinator's list: written once per `seen_every`, not once per scan.
+    """
+    connection = db.session.connection()
+    row = connection.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    now = utcnow()
+    if row.last_seen_at is None or now - row.last_seen_at >= seen_every:
+        connection.execute(_SEEN, {"kiosk_id": row.id, "now": now})
+    return DoorKiosk(row.id, row.tenant_id, row.venue_id, row.name)
+
+
+def venue_name(kiosk: DoorKiosk) -> str:
+    return db.session.scalar(select(Venue.name).where(Venue.id == kiosk.venue_id))
 
 
 @dataclass

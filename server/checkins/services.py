@@ -7,24 +7,25 @@ insert, the database lets one through, and the other gets "already admitted" (ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
-from server.catalog.models import Event, EventFormat
+from server.catalog.models import Event, EventFormat, Programme, School, Venue
+from server.checkins.counts import Admitted, count_on_commit
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
-from server.database import utcnow
+from server.database import insert_on_conflict, utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
-from server.live.services import announce_checkin
 from server.tickets import codes
-from server.tickets.models import Student, Ticket, TicketStatus
+from server.tickets.models import Student, Ticket, TicketStatus, short_name
 from tenants.models import Tenant
+from tenants.scoping import TenantNotSet, current_tenant_id
 
 # How far a device clock may run ahead before we stop believing it (offline scans carry device time).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -36,6 +37,90 @@ MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class DoorTicket:
+    """A ticket as the door sees it: plain values read in one query, no ORM objects per scan."""
+
+    id: int
+    tenant_id: int
+    code: str | None
+    status: TicketStatus
+    municipality_id: int
+    event_id: int
+    event_title: str
+    event_format: EventFormat
+    registered: int
+    starts_at: datetime
+    ends_at: datetime
+    opens_minutes: int
+    venue_id: int
+    venue_name: str
+    school_id: int
+    school_name: str
+    short_name: str
+    grade: int
+
+    def details(self) -> dict[str, Any]:
+        """What the door shows (short name, grade, school, event): nothing more leaves the server."""
+        return {
+            "id": self.id,
+            "short_name": self.short_name,
+            "grade": self.grade,
+            "school": self.school_name,
+            "event": self.event_title,
+            "event_id": self.event_id,
+        }
+
+
+def _door_query():
+    """Tickets joined to what the door shows, each table on (tenant_id, id) like its foreign key.
+
+    Plain tables, not the ORM: this is the one read of every scan. So it names its region itself
+    (`:tenant_id`), where ORM queries get it from the central filter in `tenants.scoping`.
+    """
+    t, e, p, v, st, sc = (
+        m.__table__ for m in (Ticket, Event, Programme, Venue, Student, School)
+    )  # fmt: skip
+
+    def on(child_column, parent):
+        return (parent.c.tenant_id == t.c.tenant_id) & (parent.c.id == child_column)
+
+    joined = (
+        t.join(e, on(t.c.event_id, e))
+        .join(p, on(e.c.programme_id, p))
+        .join(v, on(e.c.venue_id, v))
+        .join(st, on(t.c.student_id, st))
+        .join(sc, on(st.c.school_id, sc))
+    )
+    columns = (
+        t.c.id, t.c.tenant_id, t.c.code, t.c.status, t.c.municipality_id, t.c.event_id,
+        e.c.title, e.c.format, e.c.registered, e.c.starts_at, e.c.ends_at, p.c.checkin_opens_minutes,
+        e.c.venue_id, v.c.name, st.c.school_id, sc.c.name,
+        st.c.last_name, st.c.first_name, st.c.middle_name, st.c.grade,
+    )  # fmt: skip
+    return (
+        select(*columns)
+        .select_from(joined)
+        .where(t.c.tenant_id == bindparam("tenant_id"), t.c.id == bindparam("ticket_id"))
+    )
+
+
+_DOOR_QUERY = _door_query()
+
+
+def door_ticket(ticket_id: int, tenant_id: int | None = None) -> DoorTicket | None:
+    """The ticket with everything the door needs, one query, of the current region."""
+    tenant_id = tenant_id if tenant_id is not None else current_tenant_id()
+    if tenant_id is None:
+        raise TenantNotSet("a ticket asked for with no region in scope")
+    params = {"tenant_id": tenant_id, "ticket_id": ticket_id}
+    row = db.session.connection().execute(_DOOR_QUERY, params).first()
+    if row is None:
+        return None
+    *head, last_name, first_name, middle_name, grade = row
+    return DoorTicket(*head, short_name(last_name, first_name, middle_name), grade)
+
+
 @dataclass
 class Admission:
     """The door's answer. `ticket` carries only what the door needs (short name, grade, school, event)."""
@@ -44,7 +129,8 @@ class Admission:
     message: str
     ticket: dict[str, Any] | None = None
     checked_in_at: datetime | None = None
-    checkin: Checkin | None = field(default=None, repr=False)
+    checkin_id: int | None = None
+    conflict: bool = False  # admitted offline at two doors: the coordinator is told
 
     @property
     def admitted(self) -> bool:
@@ -59,15 +145,12 @@ class Admission:
         return body
 
 
-def _tenant(tenant_id: int) -> Tenant:
-    return db.session.get(Tenant, tenant_id)
-
-
 def hhmm(moment: datetime, tenant_id: int) -> str:
-    return moment.astimezone(_tenant(tenant_id).tz).strftime("%H:%M")
+    return moment.astimezone(db.session.get(Tenant, tenant_id).tz).strftime("%H:%M")
 
 
 def door_details(ticket: Ticket) -> dict[str, Any]:
+    """`DoorTicket.details()` of a ticket already loaded with its student and event (lists, bundles)."""
     student: Student = ticket.student
     return {
         "id": ticket.id,
@@ -79,22 +162,13 @@ def door_details(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def checkin_window(event: Event) -> tuple[datetime, datetime]:
+def window(starts_at: datetime, ends_at: datetime, opens_minutes: int) -> tuple[datetime, datetime]:
     """Admission opens `checkin_opens_minutes` before the start and closes at the end (rule 6)."""
-    return event.starts_at - timedelta(minutes=event.programme.checkin_opens_minutes), event.ends_at
+    return starts_at - timedelta(minutes=opens_minutes), ends_at
 
 
-def _load_ticket(ticket_id: int) -> Ticket | None:
-    """The ticket with everything the door shows, in one query."""
-    return db.session.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id)
-        .options(  # every one of these is a non-null foreign key: inner joins
-            joinedload(Ticket.event, innerjoin=True).joinedload(Event.programme, innerjoin=True),
-            joinedload(Ticket.event, innerjoin=True).joinedload(Event.venue, innerjoin=True),
-            joinedload(Ticket.student, innerjoin=True).joinedload(Student.school, innerjoin=True),
-        )
-    )
+def checkin_window(event: Event) -> tuple[datetime, datetime]:
+    return window(event.starts_at, event.ends_at, event.programme.checkin_opens_minutes)
 
 
 def _device_moment(scanned_at: datetime | None, now: datetime) -> datetime:
@@ -125,56 +199,85 @@ def _already_message(first: Checkin) -> str:
     return f"Уже прошёл в {hhmm(first.scanned_at, first.tenant_id)} · {_where(first)}"
 
 
-def _refusal(ticket: Ticket, kiosk: Kiosk | None, moment: datetime) -> tuple[ScanResult, str] | None:
+def _refusal(door: DoorTicket, kiosk: Kiosk | None, moment: datetime) -> tuple[ScanResult, str] | None:
     """Why this ticket may not pass here and now (rules 6 and 8), or None."""
-    event: Event = ticket.event
-    if ticket.status == TicketStatus.CANCELLED:
+    if door.status == TicketStatus.CANCELLED:
         return ScanResult.CANCELLED, MESSAGES[ScanResult.CANCELLED]
     if kiosk is not None:
-        if event.venue_id != kiosk.venue_id:
-            return ScanResult.WRONG_VENUE, f"Другая площадка: билет на «{event.venue.name}»"
-        if event.format == EventFormat.ONLINE:
+        if door.venue_id != kiosk.venue_id:
+            return ScanResult.WRONG_VENUE, f"Другая площадка: билет на «{door.venue_name}»"
+        if door.event_format == EventFormat.ONLINE:
             return ScanResult.WRONG_VENUE, "Это онлайн-событие: вход по личной ссылке"
-    opens, closes = checkin_window(event)
+    opens, closes = window(door.starts_at, door.ends_at, door.opens_minutes)
     if moment < opens:
-        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется в {hhmm(opens, ticket.tenant_id)}"
+        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется в {hhmm(opens, door.tenant_id)}"
     if moment >= closes:
-        return ScanResult.OUTSIDE_WINDOW, f"Событие уже закончилось (в {hhmm(closes, ticket.tenant_id)})"
+        return ScanResult.OUTSIDE_WINDOW, f"Событие уже закончилось (в {hhmm(closes, door.tenant_id)})"
     return None
 
 
-def _log(
-    *,
-    result: ScanResult,
-    message: str,
-    kiosk: Kiosk | None,
-    method: AdmissionMethod,
-    scan_id: str | None,
-    moment: datetime,
-    ticket: Ticket | None = None,
-    user_id: int | None = None,
-    conflict: bool = False,
-) -> Checkin:
-    """Insert one scan row inside a savepoint; IntegrityError (once / scan_id) propagates to the caller."""
-    checkin = Checkin(
-        ticket_id=ticket.id if ticket else None,
-        event_id=ticket.event_id if ticket else None,
-        kiosk_id=kiosk.id if kiosk else None,
-        user_id=user_id,
-        result=result,
-        method=method,
-        scan_id=scan_id,
-        scanned_at=moment,
-        message=message,
-        conflict=conflict,
-    )
-    if ticket is not None:
-        checkin.ticket = ticket
-    if kiosk is not None:
-        checkin.kiosk = kiosk
-    with db.session.begin_nested():
-        db.session.add(checkin)
-    return checkin
+@cache
+def _log_scan(dialect_name: str):
+    checkins = Checkin.__table__
+    return insert_on_conflict(checkins, dialect_name).on_conflict_do_nothing().returning(checkins.c.id)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """Who scanned, how and when: the same for every row one scan may write."""
+
+    kiosk: Kiosk | None
+    method: AdmissionMethod
+    scan_id: str | None
+    moment: datetime
+    user_id: int | None
+
+    def log(
+        self, result: ScanResult, message: str, door: DoorTicket | None = None, conflict: bool = False
+    ) -> int | None:
+        """Insert the scan row; None when a unique rule refused it (admitted once; a kiosk's scan_id
+        once). One statement, no savepoint: ON CONFLICT DO NOTHING waits for a racing admission of
+        the same ticket to commit, then yields to it."""
+        kiosk = self.kiosk
+        row = {
+            "tenant_id": door.tenant_id if door else kiosk.tenant_id,
+            "ticket_id": door.id if door else None,
+            "event_id": door.event_id if door else None,
+            "kiosk_id": kiosk.id if kiosk else None,
+            "user_id": self.user_id,
+            "result": result,
+            "method": self.method,
+            "scan_id": self.scan_id,
+            "scanned_at": self.moment,
+            "created_at": utcnow(),
+            "message": message,
+            "conflict": conflict,
+        }
+        connection = db.session.connection()
+        return connection.execute(_log_scan(connection.dialect.name), row).scalar()
+
+    def replay(self) -> Admission | None:
+        if self.kiosk is None or not self.scan_id:
+            return None
+        return replay(self.kiosk, self.scan_id)
+
+    def refuse(
+        self,
+        result: ScanResult,
+        message: str,
+        door: DoorTicket | None,
+        conflict: bool,
+        checked_in_at: datetime | None = None,
+    ) -> Admission:
+        """Log a refusal; if the same scan_id raced us in, answer what it was answered."""
+        checkin_id = self.log(result, message, door, conflict)
+        if checkin_id is None:
+            earlier = self.replay()
+            if earlier is None:  # pragma: no cover - only the scan_id constraint refuses a refusal
+                raise RuntimeError("scan row refused without a replayable scan_id")
+            return earlier
+        details = door.details() if door else None
+        return Admission(result, message, details, checked_in_at, checkin_id, conflict)
 
 
 def replay(kiosk: Kiosk, scan_id: str) -> Admission | None:
@@ -184,24 +287,25 @@ def replay(kiosk: Kiosk, scan_id: str) -> Admission | None:
     )
     if earlier is None:
         return None
-    ticket = _load_ticket(earlier.ticket_id) if earlier.ticket_id else None
+    door = door_ticket(earlier.ticket_id) if earlier.ticket_id else None
     checked_in_at = None
     if earlier.result == ScanResult.OK:
         checked_in_at = earlier.scanned_at
-    elif earlier.result == ScanResult.ALREADY_CHECKED_IN and ticket is not None:
-        first = _first_admission(ticket.id)
+    elif earlier.result == ScanResult.ALREADY_CHECKED_IN and door is not None:
+        first = _first_admission(door.id)
         checked_in_at = first.scanned_at if first else None
     return Admission(
         earlier.result,
         earlier.message or MESSAGES.get(earlier.result, ""),
-        door_details(ticket) if ticket else None,
+        door.details() if door else None,
         checked_in_at,
-        earlier,
+        earlier.id,
+        earlier.conflict,
     )
 
 
 def admit_ticket(
-    ticket: Ticket,
+    door: DoorTicket,
     kiosk: Kiosk | None,
     *,
     method: AdmissionMethod = AdmissionMethod.SCAN,
@@ -209,51 +313,24 @@ def admit_ticket(
     scanned_at: datetime | None = None,
     user_id: int | None = None,
 ) -> Admission:
-    """Admit a known ticket under rules 6–8, log the scan, announce an admission after commit."""
-    now = utcnow()
-    moment = _device_moment(scanned_at, now)
-    details = door_details(ticket)
-    common = dict(kiosk=kiosk, method=method, scan_id=scan_id, moment=moment, ticket=ticket, user_id=user_id)
-    refusal = _refusal(ticket, kiosk, moment)
+    """Admit a known ticket under rules 6–8 and log the scan; counted and announced as it commits."""
+    scan = _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
+    offline = method == AdmissionMethod.OFFLINE
+    refusal = _refusal(door, kiosk, scan.moment)
     if refusal is not None:
-        result, message = refusal
         # An offline kiosk already let this person in: the coordinator must see the disagreement.
-        offline = method == AdmissionMethod.OFFLINE
-        checkin = _log_or_replay(result=result, message=message, conflict=offline, **common)
-        if isinstance(checkin, Admission):
-            return checkin
-        return Admission(result, message, details, None, checkin)
-    try:
-        checkin = _log(result=ScanResult.OK, message=MESSAGES[ScanResult.OK], **common)
-    except IntegrityError:
-        earlier = replay(kiosk, scan_id) if kiosk is not None and scan_id else None
+        return scan.refuse(*refusal, door, conflict=offline)
+    checkin_id = scan.log(ScanResult.OK, MESSAGES[ScanResult.OK], door)
+    if checkin_id is None:  # admitted before (rule 7), or this very scan_id again
+        earlier = scan.replay()
         if earlier is not None:
             return earlier
-        first = _first_admission(ticket.id)
-        if first is None:  # pragma: no cover - the index fired, so an admission exists
-            raise
+        first = _first_admission(door.id)
+        conflict = offline and first.kiosk_id != (kiosk.id if kiosk else None)
         message = _already_message(first)
-        conflict = method == AdmissionMethod.OFFLINE and first.kiosk_id != (kiosk.id if kiosk else None)
-        checkin = _log_or_replay(
-            result=ScanResult.ALREADY_CHECKED_IN, message=message, conflict=conflict, **common
-        )
-        if isinstance(checkin, Admission):
-            return checkin
-        return Admission(ScanResult.ALREADY_CHECKED_IN, message, details, first.scanned_at, checkin)
-    announce_checkin(checkin)
-    return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], details, moment, checkin)
-
-
-def _log_or_replay(**row) -> Checkin | Admission:
-    """Log a refusal; if the same scan_id raced us in, answer what it was answered."""
-    try:
-        return _log(**row)
-    except IntegrityError:
-        kiosk, scan_id = row["kiosk"], row["scan_id"]
-        earlier = replay(kiosk, scan_id) if kiosk is not None and scan_id else None
-        if earlier is None:
-            raise
-        return earlier
+        return scan.refuse(ScanResult.ALREADY_CHECKED_IN, message, door, conflict, first.scanned_at)
+    count_on_commit(Admitted(door, checkin_id, kiosk.id if kiosk else None, method, scan.moment))
+    return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], door.details(), scan.moment, checkin_id)
 
 
 def admit(
@@ -271,32 +348,15 @@ def admit(
     """
     code = (code or "").strip().upper()
     payload = codes.verify(code, kiosk.tenant_id)
-    ticket = None
+    scan = _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
+    offline = method == AdmissionMethod.OFFLINE
     if payload is not None and payload.kind == codes.CodeKind.ESCORT:
-        return _refuse_code(kiosk, scan_id, scanned_at, method, user_id, escort=True)
-    if payload is not None:
-        ticket = _load_ticket(payload.object_id)
-    if ticket is None or ticket.code != code or ticket.event_id != payload.event_id:
-        return _refuse_code(kiosk, scan_id, scanned_at, method, user_id)
-    return admit_ticket(ticket, kiosk, method=method, scan_id=scan_id, scanned_at=scanned_at, user_id=user_id)
-
-
-def _refuse_code(kiosk, scan_id, scanned_at, method, user_id, escort: bool = False) -> Admission:
-    message = "Это QR сопровождающего: откройте список класса" if escort else MESSAGES[ScanResult.INVALID]
-    moment = _device_moment(scanned_at, utcnow())
-    row = _log_or_replay(
-        result=ScanResult.INVALID,
-        message=message,
-        conflict=method == AdmissionMethod.OFFLINE,
-        kiosk=kiosk,
-        method=method,
-        scan_id=scan_id,
-        moment=moment,
-        user_id=user_id,
-    )
-    if isinstance(row, Admission):
-        return row
-    return Admission(ScanResult.INVALID, message, None, None, row)
+        message = "Это QR сопровождающего: откройте список класса"
+        return scan.refuse(ScanResult.INVALID, message, None, conflict=offline)
+    door = door_ticket(payload.object_id, kiosk.tenant_id) if payload is not None else None
+    if door is None or door.code != code or door.event_id != payload.event_id:
+        return scan.refuse(ScanResult.INVALID, MESSAGES[ScanResult.INVALID], None, conflict=offline)
+    return admit_ticket(door, kiosk, method=method, scan_id=scan_id, scanned_at=scanned_at, user_id=user_id)
 
 
 def sync_offline(kiosk: Kiosk, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -310,8 +370,7 @@ def sync_offline(kiosk: Kiosk, items: list[dict[str, Any]]) -> list[dict[str, An
             scanned_at=item["scanned_at"],
             method=AdmissionMethod.OFFLINE,
         )
-        conflict = bool(answer.checkin is not None and answer.checkin.conflict)
-        answers.append({"scan_id": item["scan_id"], **answer.as_json(), "conflict": conflict})
+        answers.append({"scan_id": item["scan_id"], **answer.as_json(), "conflict": answer.conflict})
     return answers
 
 
@@ -326,18 +385,18 @@ def admit_manually(
         earlier = replay(kiosk, scan_id)
         if earlier is not None:
             return earlier
-    ticket = _load_ticket(ticket_id)
-    if ticket is None:
+    door = door_ticket(ticket_id)
+    if door is None:
         raise NotFound("Регистрация не найдена.", code="ticket_not_found")
-    answer = admit_ticket(ticket, kiosk, method=AdmissionMethod.MANUAL, scan_id=scan_id, user_id=user_id)
+    answer = admit_ticket(door, kiosk, method=AdmissionMethod.MANUAL, scan_id=scan_id, user_id=user_id)
     audit(
         "checkin.manual",
         "ticket",
-        ticket.id,
+        door.id,
         user_id=user_id,
         kiosk_id=kiosk.id if kiosk else None,
         result=answer.result.value,
-        checkin_id=answer.checkin.id if answer.checkin else None,
+        checkin_id=answer.checkin_id,
     )
     return answer
 
@@ -347,10 +406,12 @@ def admit_manually(
 
 def join_online(access_token: str) -> tuple[Admission, Event]:
     """The personal join link of an online event: the same rules as the door, then the broadcast."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.access_token == access_token))
-    ticket = _load_ticket(ticket.id) if ticket else None
-    if ticket is None:
+    ticket = db.session.scalar(
+        select(Ticket).where(Ticket.access_token == access_token).options(joinedload(Ticket.event))
+    )
+    door = door_ticket(ticket.id) if ticket else None
+    if door is None:
         raise NotFound("Билет не найден.", code="ticket_not_found")
-    if ticket.event.format != EventFormat.ONLINE:
+    if door.event_format != EventFormat.ONLINE:
         raise Invalid("Это очное событие: покажите QR-код на входе.", code="not_online")
-    return admit_ticket(ticket, None, method=AdmissionMethod.ONLINE), ticket.event
+    return admit_ticket(door, None, method=AdmissionMethod.ONLINE), ticket.event

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from server.accounts.models import Membership, Role, User
 from server.catalog.models import (
@@ -31,6 +33,9 @@ from server.extensions import db
 from server.live.publish import municipality_room, queue, school_room, tenant_room, venue_room
 from server.tickets.models import Student, Ticket, TicketStatus
 from tenants.models import Tenant
+
+if TYPE_CHECKING:
+    from server.checkins.counts import Admitted
 
 LAG_MINUTES = 30  # an in-person event with nobody admitted this long after its start is flagged
 BUCKET_SECONDS = 600  # arrivals chart: per 10 minutes
@@ -107,47 +112,39 @@ def scope_for(user: User, membership: Membership | None, tenant: Tenant) -> Live
 # --- the checkin message -------------------------------------------------------------------------
 
 
-def admitted_count(event_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).where(Checkin.event_id == event_id, Checkin.result == ScanResult.OK)
-    )
-
-
-def announce_checkin(checkin: Checkin) -> None:
-    """Queue the `checkin` message for an admitted check-in; it is sent after commit, to its rooms only.
+def announce_checkin(admitted: Admitted, checked_in: int, session: Session | None = None) -> None:
+    """Queue the `checkin` message of an admission; it is sent after commit, to its rooms only.
 
     The region's room, and the narrower rooms of the ticket's municipality, school and venue: a
     municipal or school dashboard receives its own admissions and nobody else's.
     """
-    ticket = checkin.ticket
-    event: Event = ticket.event
-    student = ticket.student
-    school = student.school
+    door = admitted.door
     payload = {
-        "id": checkin.id,
-        "event_id": event.id,
-        "venue_id": event.venue_id,
-        "ticket_id": ticket.id,
-        "municipality_id": ticket.municipality_id,
-        "school_id": student.school_id,
-        "school": school.name if school is not None else "",
-        "short_name": student.short_name,
-        "grade": student.grade,
-        "method": checkin.method.value,
-        "registered": event.registered,
-        "checked_in": admitted_count(event.id),
-        "at": checkin.scanned_at.isoformat(),
+        "id": admitted.checkin_id,
+        "event_id": door.event_id,
+        "venue_id": door.venue_id,
+        "ticket_id": door.id,
+        "municipality_id": door.municipality_id,
+        "school_id": door.school_id,
+        "school": door.school_name,
+        "short_name": door.short_name,
+        "grade": door.grade,
+        "method": admitted.method.value,
+        "registered": door.registered,
+        "checked_in": checked_in,
+        "at": admitted.at.isoformat(),
     }
-    tenant_id = checkin.tenant_id
+    tenant_id = door.tenant_id
     queue(
         "checkin",
         payload,
         (
             tenant_room(tenant_id),
-            municipality_room(tenant_id, ticket.municipality_id),
-            school_room(tenant_id, student.school_id),
-            venue_room(tenant_id, event.venue_id),
+            municipality_room(tenant_id, door.municipality_id),
+            school_room(tenant_id, door.school_id),
+            venue_room(tenant_id, door.venue_id),
         ),
+        session,
     )
 
 

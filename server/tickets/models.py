@@ -24,6 +24,12 @@ class ConsentMethod(enum.StrEnum):
     API = "api"  # asserted by an integration under its token
 
 
+def short_name(last_name: str, first_name: str | None, middle_name: str | None) -> str:
+    """«Иванов И. И.» — all a door or a dashboard needs."""
+    initials = " ".join(f"{part[0]}." for part in (first_name, middle_name) if part)
+    return f"{last_name} {initials}".strip()
+
+
 class Student(TenantScoped, db.Model):
     """One student. The same school + normalised full name + grade is the same student (season limits)."""
 
@@ -49,9 +55,7 @@ class Student(TenantScoped, db.Model):
 
     @property
     def short_name(self) -> str:
-        """«Иванов И. И.» — all a door or a dashboard needs."""
-        initials = " ".join(f"{part[0]}." for part in (self.first_name, self.middle_name) if part)
-        return f"{self.last_name} {initials}".strip()
+        return short_name(self.last_name, self.first_name, self.middle_name)
 
     @property
     def full_name(self) -> str:

@@ -174,7 +174,9 @@ def test_escort_code_at_the_turnstile_points_to_the_class_list(app, client, worl
 
 def test_every_admission_is_announced_live(app, client, world, monkeypatch):
     announced = []
-    monkeypatch.setattr("server.checkins.services.announce_checkin", lambda c: announced.append(c.ticket_id))
+    monkeypatch.setattr(
+        "server.live.services.announce_checkin", lambda a, n, s=None: announced.append((a.door.id, n))
+    )
     event = world.event(world.a)
     ticket_id, code = world.ticket(world.a, event)
     kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
@@ -182,7 +184,7 @@ def test_every_admission_is_announced_live(app, client, world, monkeypatch):
     scan(client, kiosk, code)
     scan(client, kiosk, code)
 
-    assert announced == [ticket_id]
+    assert announced == [(ticket_id, 1)]
 
 
 def test_offline_scans_sync_with_device_times_and_flag_two_doors(app, client, world):
