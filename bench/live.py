@@ -198,6 +198,7 @@ def dashboards(urls: list[str], count: int, slug: str, token: str, ready, stop, 
     import websocket
 
     received: list[tuple[int, int, float, float]] = []  # (dashboard, ticket, t_received, ms since stamp)
+    raw: list[tuple[int, float, float, str]] = []
     selector = selectors.DefaultSelector()
     sockets = []
     for i in range(count):
@@ -222,15 +223,16 @@ def dashboards(urls: list[str], count: int, slug: str, token: str, ready, stop, 
             except Exception:
                 selector.unregister(key.fileobj)
                 continue
-            now, wall = time.monotonic(), time.time()
             if text == "2":
                 ws.send("3")  # Engine.IO ping → pong
             elif text.startswith(prefix):
-                name, data = json.loads(text[len(prefix) :])
-                batch = data if name == "checkins" else [data] if name == "checkin" else []
-                for item in batch:
-                    stamp = datetime.fromisoformat(item["at"]).timestamp()
-                    received.append((i, item["ticket_id"], now, (wall - stamp) * 1000))
+                raw.append((i, time.monotonic(), time.time(), text))  # parsed after the run
+    for i, now, wall, text in raw:  # parsing here, not while receiving: the client must not lag
+        name, data = json.loads(text[len(prefix) :])
+        batch = data if name == "checkins" else [data] if name == "checkin" else []
+        for item in batch:
+            stamp = datetime.fromisoformat(item["at"]).timestamp()
+            received.append((i, item["ticket_id"], now, (wall - stamp) * 1000))
     out.put(received)
     for ws in sockets:
         ws.close(timeout=0.1)

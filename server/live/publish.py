@@ -30,8 +30,12 @@ BACKLOG = 10_000  # messages waiting for the sender; beyond this we drop (snapsh
 # does); every other client gets one `checkin` per admission, as the SPEC promises. See _Sender.
 COALESCE = float(os.environ.get("LIVE_COALESCE_SECONDS", "0.05"))
 BATCH_SUFFIX = "|batch"
+DRAIN = 500  # messages the sender takes in one pass at most
 REDIS_CONNECT_TIMEOUT = 1.0  # seconds; redis-py waits for the OS (minutes) by default
 log = logging.getLogger("propusk.live")
+
+
+Triple = tuple[str, Any, list[str]]  # (event, payload, rooms): one emit to every socket in any of them
 
 
 @dataclass(frozen=True)
@@ -140,45 +144,59 @@ class _Sender:
             if self._pending:
                 due = min(self._last_sent.get(room, 0.0) for room in self._pending) + COALESCE
                 wait = max(due - time.monotonic(), 0.0)
+            messages = self._drain(wait)
             try:
-                message = self._queue.get(timeout=wait)
-            except queue_module.Empty:
-                message = None
-            try:
-                if message is not None:
-                    self._take(message)
-                self._flush_due()
+                triples = [triple for message in messages for triple in self._take(message)]
+                _deliver(triples + self._flush_due())
             except Exception:  # never let the sender die; snapshots repair what it lost
                 log.warning("live sender failed", exc_info=True)
             finally:
-                if message is not None:
+                for _ in messages:
                     self._queue.task_done()
 
-    def _take(self, message: LiveMessage) -> None:
-        every = [(message.name, message.payload, room) for room in message.rooms]
+    def _drain(self, wait: float | None) -> list[LiveMessage]:
+        """Everything queued so far, waiting up to `wait` for the first: under load one pass (and one
+        Redis round trip) carries many admissions, so the sender keeps up however busy the door is."""
+        try:
+            messages = [self._queue.get(timeout=wait)]
+        except queue_module.Empty:
+            return []
+        while len(messages) < DRAIN:
+            try:
+                messages.append(self._queue.get_nowait())
+            except queue_module.Empty:
+                break
+        return messages
+
+    def _take(self, message: LiveMessage) -> list[Triple]:
+        # One emit to all of the message's rooms: each dashboard sits in exactly one of them.
+        every: list[Triple] = [(message.name, message.payload, list(message.rooms))]
         if message.name != "checkin":
-            _deliver(every + [(message.name, message.payload, batch_room(r)) for r in message.rooms])
-            return
+            return every + [(message.name, message.payload, [batch_room(r) for r in message.rooms])]
         now = time.monotonic()
-        immediate = every
+        immediate = []
         for room in map(batch_room, message.rooms):
             if room not in self._pending and now - self._last_sent.get(room, 0.0) >= COALESCE:
                 self._last_sent[room] = now
-                immediate.append(("checkin", message.payload, room))
+                immediate.append(room)
             else:
                 self._pending.setdefault(room, []).append(message.payload)
-        _deliver(immediate)
+        if immediate:
+            every.append(("checkin", message.payload, immediate))
+        return every
 
-    def _flush_due(self) -> None:
+    def _flush_due(self) -> list[Triple]:
         now = time.monotonic()
-        due = []
+        due: list[Triple] = []
         for room in [r for r in self._pending if now - self._last_sent.get(r, 0.0) >= COALESCE]:
             payloads = self._pending.pop(room)
             self._last_sent[room] = now
-            due.append(("checkin", payloads[0], room) if len(payloads) == 1 else ("checkins", payloads, room))
-        _deliver(due)
+            due.append(
+                ("checkin", payloads[0], [room]) if len(payloads) == 1 else ("checkins", payloads, [room])
+            )
         if len(self._last_sent) > 10_000:  # forget rooms that have been quiet a while
             self._last_sent = {r: t for r, t in self._last_sent.items() if now - t < COALESCE}
+        return due
 
 
 class _RedisFanout:
@@ -204,20 +222,20 @@ class _RedisFanout:
         )
         self.paused_until = 0.0
 
-    def publish(self, triples: list[tuple[str, Any, str]]) -> None:
+    def publish(self, triples: list[Triple]) -> None:
         if time.monotonic() < self.paused_until:
             return
         manager = self.manager
         try:
             pipe = self.client.pipeline(transaction=False)
-            for name, payload, room in triples:
+            for name, payload, rooms in triples:
                 message = {
                     "method": "emit",
                     "event": name,
                     "data": [payload],
                     "binary": False,
                     "namespace": NAMESPACE,
-                    "room": room,
+                    "room": rooms,
                     "skip_sid": None,
                     "callback": None,
                     "host_id": manager.host_id,
@@ -246,8 +264,8 @@ def _fanout_for(server) -> _RedisFanout | None:
     return _fanouts[key]
 
 
-def _deliver(triples: list[tuple[str, Any, str]]) -> None:
-    """Emit (event, payload, room) triples: to this process's sockets at once, then to the others."""
+def _deliver(triples: list[Triple]) -> None:
+    """Emit (event, payload, rooms) triples: to this process's sockets at once, then to the others."""
     if not triples:
         return
     server = socketio.server
@@ -255,14 +273,14 @@ def _deliver(triples: list[tuple[str, Any, str]]) -> None:
         return
     _bound_redis_connect(server)
     fanout = _fanout_for(server)
-    for name, payload, room in triples:
+    for name, payload, rooms in triples:
         try:
             if fanout is None:  # no queue, or one we do not batch for: the library's own path
-                server.emit(name, payload, to=room, namespace=NAMESPACE)
+                server.emit(name, payload, to=rooms, namespace=NAMESPACE)
             else:
-                server.emit(name, payload, to=room, namespace=NAMESPACE, ignore_queue=True)
+                server.emit(name, payload, to=rooms, namespace=NAMESPACE, ignore_queue=True)
         except Exception:  # the database is the truth; a lost live event is caught up by snapshots
-            log.warning("live event %s to %s not delivered", name, room, exc_info=True)
+            log.warning("live event %s to %s not delivered", name, rooms, exc_info=True)
     if fanout is not None:
         fanout.publish(triples)
 
