@@ -15,7 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
 from server.catalog.models import Event, School
-from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
+from server.checkins.kiosks import DoorKiosk
+from server.checkins.models import AdmissionMethod, Checkin, ScanResult
 from server.checkins.services import Admission, admit_ticket, door_ticket
 from server.checkins.today import admitted_times
 from server.database import utcnow
@@ -68,7 +69,7 @@ def _group_tickets(group_id: int) -> list[Ticket]:
     )
 
 
-def group_sheet(group_id: int, kiosk: Kiosk) -> GroupSheet:
+def group_sheet(group_id: int, kiosk: DoorKiosk) -> GroupSheet:
     """The checklist of one class, if its event is at this kiosk's venue."""
     group = db.session.scalar(select(ClassGroup).where(ClassGroup.id == group_id))
     if group is None:
@@ -83,7 +84,7 @@ def group_sheet(group_id: int, kiosk: Kiosk) -> GroupSheet:
     return GroupSheet(group, event, school, tickets, admitted_times([t.id for t in tickets]))
 
 
-def open_group(code: str, kiosk: Kiosk) -> GroupSheet:
+def open_group(code: str, kiosk: DoorKiosk) -> GroupSheet:
     """The escort QR of a class sheet → that class's checklist."""
     payload = codes.verify((code or "").strip().upper(), kiosk.tenant_id, codes.CodeKind.ESCORT)
     if payload is None:
@@ -94,7 +95,7 @@ def open_group(code: str, kiosk: Kiosk) -> GroupSheet:
     return sheet
 
 
-def admit_group(group_id: int, ticket_ids: list[int], kiosk: Kiosk) -> list[dict[str, Any]]:
+def admit_group(group_id: int, ticket_ids: list[int], kiosk: DoorKiosk) -> list[dict[str, Any]]:
     """Admit the ticked children of a class one by one (each its own check-in)."""
     sheet = group_sheet(group_id, kiosk)
     wanted = set(ticket_ids)
@@ -108,7 +109,7 @@ def admit_group(group_id: int, ticket_ids: list[int], kiosk: Kiosk) -> list[dict
     return answers
 
 
-def mark_left(group_id: int, ticket_ids: list[int], kiosk: Kiosk) -> int:
+def mark_left(group_id: int, ticket_ids: list[int], kiosk: DoorKiosk) -> int:
     """Children who left with the teacher. Only admitted children can leave; returns how many marked."""
     sheet = group_sheet(group_id, kiosk)
     wanted = set(ticket_ids)

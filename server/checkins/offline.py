@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from server.checkins.models import Kiosk
+from server.checkins.kiosks import DoorKiosk
 from server.checkins.services import checkin_window, door_details
 from server.checkins.today import admitted_times, todays_events
 from server.database import utcnow
@@ -63,7 +63,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def offline_bundle(kiosk: Kiosk) -> dict[str, Any]:
+def offline_bundle(kiosk: DoorKiosk) -> dict[str, Any]:
     """Today's tickets and cancellations at the kiosk's venue, and the region's public keys."""
     events = todays_events(kiosk)
     event_ids = [e.id for e in events]

@@ -18,7 +18,8 @@ from sqlalchemy.orm import joinedload
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, count_on_commit
-from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
+from server.checkins.kiosks import DoorKiosk
+from server.checkins.models import AdmissionMethod, Checkin, ScanResult
 from server.database import insert_on_conflict, utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
@@ -61,15 +62,19 @@ class DoorTicket:
     grade: int
 
     def details(self) -> dict[str, Any]:
-        """What the door shows (short name, grade, school, event): nothing more leaves the server."""
-        return {
-            "id": self.id,
-            "short_name": self.short_name,
-            "grade": self.grade,
-            "school": self.school_name,
-            "event": self.event_title,
-            "event_id": self.event_id,
-        }
+        return _shown(self.id, self.short_name, self.grade, self.school_name, self.event_title, self.event_id)
+
+
+def _shown(ticket_id: int, name: str, grade: int, school: str, event: str, event_id: int) -> dict[str, Any]:
+    """What the door shows (short name, grade, school, event): nothing more leaves the server."""
+    return {
+        "id": ticket_id,
+        "short_name": name,
+        "grade": grade,
+        "school": school,
+        "event": event,
+        "event_id": event_id,
+    }
 
 
 def _door_query():
@@ -152,14 +157,9 @@ def hhmm(moment: datetime, tenant_id: int) -> str:
 def door_details(ticket: Ticket) -> dict[str, Any]:
     """`DoorTicket.details()` of a ticket already loaded with its student and event (lists, bundles)."""
     student: Student = ticket.student
-    return {
-        "id": ticket.id,
-        "short_name": student.short_name,
-        "grade": student.grade,
-        "school": student.school.name,
-        "event": ticket.event.title,
-        "event_id": ticket.event_id,
-    }
+    return _shown(
+        ticket.id, student.short_name, student.grade, student.school.name, ticket.event.title, ticket.event_id
+    )
 
 
 def window(starts_at: datetime, ends_at: datetime, opens_minutes: int) -> tuple[datetime, datetime]:
@@ -199,7 +199,7 @@ def _already_message(first: Checkin) -> str:
     return f"Уже прошёл в {hhmm(first.scanned_at, first.tenant_id)} · {_where(first)}"
 
 
-def _refusal(door: DoorTicket, kiosk: Kiosk | None, moment: datetime) -> tuple[ScanResult, str] | None:
+def _refusal(door: DoorTicket, kiosk: DoorKiosk | None, moment: datetime) -> tuple[ScanResult, str] | None:
     """Why this ticket may not pass here and now (rules 6 and 8), or None."""
     if door.status == TicketStatus.CANCELLED:
         return ScanResult.CANCELLED, MESSAGES[ScanResult.CANCELLED]
@@ -226,7 +226,7 @@ def _log_scan(dialect_name: str):
 class _Scan:
     """Who scanned, how and when: the same for every row one scan may write."""
 
-    kiosk: Kiosk | None
+    kiosk: DoorKiosk | None
     method: AdmissionMethod
     scan_id: str | None
     moment: datetime
@@ -280,7 +280,7 @@ class _Scan:
         return Admission(result, message, details, checked_in_at, checkin_id, conflict)
 
 
-def replay(kiosk: Kiosk, scan_id: str) -> Admission | None:
+def replay(kiosk: DoorKiosk, scan_id: str) -> Admission | None:
     """The answer first given to this kiosk's scan_id (offline queues and flaky networks retry)."""
     earlier = db.session.scalar(
         select(Checkin).where(Checkin.kiosk_id == kiosk.id, Checkin.scan_id == scan_id)
@@ -306,7 +306,7 @@ def replay(kiosk: Kiosk, scan_id: str) -> Admission | None:
 
 def admit_ticket(
     door: DoorTicket,
-    kiosk: Kiosk | None,
+    kiosk: DoorKiosk | None,
     *,
     method: AdmissionMethod = AdmissionMethod.SCAN,
     scan_id: str | None = None,
@@ -335,7 +335,7 @@ def admit_ticket(
 
 def admit(
     code: str,
-    kiosk: Kiosk,
+    kiosk: DoorKiosk,
     scan_id: str | None = None,
     scanned_at: datetime | None = None,
     method: AdmissionMethod = AdmissionMethod.SCAN,
@@ -359,7 +359,7 @@ def admit(
     return admit_ticket(door, kiosk, method=method, scan_id=scan_id, scanned_at=scanned_at, user_id=user_id)
 
 
-def sync_offline(kiosk: Kiosk, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def sync_offline(kiosk: DoorKiosk, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Scans a kiosk made without network, with their device times and scan ids: replay-safe."""
     answers = []
     for item in items:
@@ -378,7 +378,7 @@ def sync_offline(kiosk: Kiosk, items: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def admit_manually(
-    ticket_id: int, kiosk: Kiosk | None, *, user_id: int | None = None, scan_id: str | None = None
+    ticket_id: int, kiosk: DoorKiosk | None, *, user_id: int | None = None, scan_id: str | None = None
 ) -> Admission:
     """A student who forgot the ticket, found by surname; the audit says who let them in."""
     if kiosk is not None and scan_id:

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from server.catalog.models import Event
-from server.checkins.models import Checkin, Kiosk, ScanResult
+from server.checkins.kiosks import DoorKiosk
+from server.checkins.models import Checkin, ScanResult
 from server.checkins.services import door_details
 from server.database import utcnow
 from server.extensions import db
@@ -29,7 +30,7 @@ def local_day_bounds(tenant_id: int, now: datetime | None = None) -> tuple[datet
     return start, start + timedelta(days=1)
 
 
-def todays_events(kiosk: Kiosk, now: datetime | None = None) -> list[Event]:
+def todays_events(kiosk: DoorKiosk, now: datetime | None = None) -> list[Event]:
     """Events at the kiosk's venue that start today (local) or are still running."""
     now = now or utcnow()
     start, end = local_day_bounds(kiosk.tenant_id, now)
@@ -43,7 +44,7 @@ def todays_events(kiosk: Kiosk, now: datetime | None = None) -> list[Event]:
     )
 
 
-def find_registrations(kiosk: Kiosk, surname: str, limit: int = 20) -> list[dict[str, Any]]:
+def find_registrations(kiosk: DoorKiosk, surname: str, limit: int = 20) -> list[dict[str, Any]]:
     """Today's tickets at this venue whose surname starts with what the staff typed."""
     needle = normalise_name(surname or "")
     if len(needle) < 2:
@@ -85,7 +86,7 @@ def admitted_times(ticket_ids: list[int]) -> dict[int, datetime]:
     return dict(rows.all())
 
 
-def admitted_today(kiosk: Kiosk) -> tuple[int, int]:
+def admitted_today(kiosk: DoorKiosk) -> tuple[int, int]:
     """Admissions at this venue today, and those by this kiosk."""
     start, end = local_day_bounds(kiosk.tenant_id)
     base = (
