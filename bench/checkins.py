@@ -7,10 +7,12 @@ Run by hand (it resets the database it is given):
 
 It migrates an empty schema, seeds one region with a venue, an open event, N tickets and 32 paired
 kiosks, starts gunicorn on loopback (production config, Redis message queue, so every admission is
-published live), then drives `POST /api/v1/<t>/checkins` from K kiosk threads, each with its own
-keep-alive connection and its own tickets (a real door never scans one ticket twice). It counts the
-live `checkin` messages that reach Redis, checks there is exactly one admitted row per admitted
-ticket, prints the figures and stops what it started.
+published live), then drives `POST /api/v1/<t>/checkins` from K kiosks, each with its own keep-alive
+connection and its own tickets (a real door never scans one ticket twice): by default with wrk
+(`apt-get install wrk`; `bench/checkins.lua`), which leaves the cores to the server, or with Python
+threads (`--driver python`). It counts the live `checkin` messages that reach Redis, checks there is
+exactly one admitted row per admitted ticket, prints the figures and stops what it started.
+Measure with `--workers 2 --threads 40` for two processes (the API needs no sticky sessions).
 """
 
 from __future__ import annotations
