@@ -360,9 +360,19 @@ def admit(
 
 
 def sync_offline(kiosk: DoorKiosk, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Scans a kiosk made without network, with their device times and scan ids: replay-safe."""
-    answers = []
-    for item in items:
+    """Scans a kiosk made without network, with their device times and scan ids: replay-safe.
+
+    One transaction admits them in one global order (by code, then time), whatever order the device
+    sent: two doors syncing the same tickets at once then never wait on each other in a cycle (the
+    database would break such a deadlock by failing one sync). Answers keep the request's order.
+    """
+    answers: list[dict[str, Any]] = [{} for _ in items]
+    order = sorted(
+        range(len(items)),
+        key=lambda i: ((items[i]["code"] or "").strip().upper(), items[i]["scanned_at"], items[i]["scan_id"]),
+    )
+    for i in order:
+        item = items[i]
         answer = admit(
             item["code"],
             kiosk,
@@ -370,7 +380,7 @@ def sync_offline(kiosk: DoorKiosk, items: list[dict[str, Any]]) -> list[dict[str
             scanned_at=item["scanned_at"],
             method=AdmissionMethod.OFFLINE,
         )
-        answers.append({"scan_id": item["scan_id"], **answer.as_json(), "conflict": answer.conflict})
+        answers[i] = {"scan_id": item["scan_id"], **answer.as_json(), "conflict": answer.conflict}
     return answers
 
 

@@ -257,3 +257,23 @@ def test_ticket_cancelled_after_the_offline_list_was_taken_is_flagged_on_sync(ap
     login(client, email)
     page = client.get(f"/{world.a.slug}/kiosks").get_data(as_text=True)
     assert "Билет аннулирован" in page.split("Конфликты офлайн-входа", 1)[1]
+
+
+def test_upgrading_an_existing_database_counts_the_admissions_already_there(app, client, world):
+    """The migration that brought `admission_counts` fills it from the check-ins it finds."""
+    from flask_migrate import downgrade, upgrade
+
+    event = world.event(world.a)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+    for _ in range(2):
+        assert scan(client, kiosk, world.ticket(world.a, event)[1])["result"] == "ok"
+    with app.app_context():
+        db.session.remove()
+        downgrade(revision="c1b2c3d4e503")  # the schema before counts: two admitted rows, no counts
+        upgrade()
+
+    today = client.get("/api/v1/yaroslavl/kiosk/today", headers=kiosk.headers).get_json()
+    assert [e["checked_in"] for e in today["events"] if e["id"] == event] == [2]
+    assert scan(client, kiosk, world.ticket(world.a, event)[1])["result"] == "ok"
+    today = client.get("/api/v1/yaroslavl/kiosk/today", headers=kiosk.headers).get_json()
+    assert [e["checked_in"] for e in today["events"] if e["id"] == event] == [3]
