@@ -4,9 +4,10 @@ Run by hand from the repository root (it DROPS and rebuilds the schema of the da
 
     DATABASE_URL=postgresql://postgres@127.0.0.1/propusk_tickets .venv/bin/python bench/registrations.py
 
-It starts gunicorn on a free loopback port (workers from --workers, default 2), 32 client threads race
-to register `--attempts` students for an event with `--capacity` seats (so the last seats are fought
-over), then checks the database: active tickets == registered counter <= capacity. Prints numbers.
+It starts gunicorn on a free loopback port (workers from --workers, default 2; threads per worker from
+GUNICORN_THREADS, default 32), 32 client threads race to register `--attempts` students for an event
+with `--capacity` seats (so the last seats are fought over), then checks the database: active
+tickets == registered counter <= capacity. Prints numbers.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
         DATABASE_URL=database_url,
         REGISTRATION_RATE_LIMIT="1000000 per minute",  # one client address drives all the load here
         GUNICORN_WORKERS=str(workers),
-        GUNICORN_THREADS="32",
+        GUNICORN_THREADS=os.environ.get("GUNICORN_THREADS", "32"),
     )
     env.pop("REDIS_URL", None)
     process = subprocess.Popen(
