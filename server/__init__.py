@@ -47,6 +47,11 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
 
     _init_database(app)
     _init_extensions(app)
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_blueprints(app)
     _install_request_edges(app)
     formatting.init_app(app)

@@ -50,6 +50,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "20 per minute")
+    # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host we believe (nginx: 1). Rate
+    # limits are per client address; behind a proxy that is not trusted every client looks the same.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOGIN_RATE_LIMIT = "10 per minute"
     KIOSK_PAIR_RATE_LIMIT = "10 per minute"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from server.accounts.models import Role
@@ -177,6 +178,35 @@ def test_public_registration_is_rate_limited_per_client(world):
         for name in ("Аа", "Бб", "Вв", "Гг")
     ]
     assert codes_seen == [201, 201, 201, 429]
+
+
+@pytest.mark.parametrize("trusted_proxies", [0, 1])
+def test_behind_a_trusted_proxy_each_parent_has_their_own_limit(world, trusted_proxies):
+    """Behind nginx every request comes from 127.0.0.1: without trusting X-Forwarded-For, a whole
+    region's parents would share one limit; trusting it when nothing sets it would let anyone dodge it."""
+    from server import create_app
+
+    app = create_app(
+        {
+            "ENV_NAME": "test",
+            "SQLALCHEMY_DATABASE_URI": world.app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "REGISTRATION_RATE_LIMIT": "2 per minute",
+            "TRUSTED_PROXIES": trusted_proxies,
+        }
+    )
+    client = app.test_client()
+    school = world.school(world.a)
+    event = world.event(world.a)
+    statuses = [
+        client.post(
+            _url(world, event),
+            json=body(school, last_name=name),
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        ).status_code
+        for n, name in enumerate(("Аа", "Бб", "Вв", "Гг"))
+    ]
+    assert statuses == ([201, 201, 201, 201] if trusted_proxies else [201, 201, 429, 429])
 
 
 def test_cancel_frees_the_seat_and_the_quota(app, client, world):
