@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
+
 
 def _env(args) -> dict[str, str]:
     env = dict(os.environ)
@@ -67,13 +69,9 @@ def reset_and_seed(args) -> tuple[str, list[str], list[str]]:
         check=True,
         capture_output=True,
     )
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     from server.catalog import services as catalog
     from server.checkins import kiosks
     from server.database import utcnow
-    from server.tickets import codes
-    from server.tickets.models import Consent, ConsentMethod, Student, Ticket
     from tenants.scoping import tenant_scope
     from tenants.services import create_tenant
 
@@ -105,85 +103,16 @@ def reset_and_seed(args) -> tuple[str, list[str], list[str]]:
                 tenant.tz,
             )
             db.session.flush()
-            now = utcnow()
-            students = [
-                Student(
-                    school_id=school.id,
-                    last_name=f"Ученик{i}",
-                    first_name="Иван",
-                    middle_name="Петрович",
-                    grade=9,
-                    identity_name=f"ученик{i} иван петрович",
-                    search_last_name=f"ученик{i}",
-                )
-                for i in range(args.tickets)
-            ]
-            db.session.add_all(students)
-            db.session.flush()
-            consents = [
-                Consent(
-                    student_id=s.id,
-                    guardian_name="Иванова Мария Петровна",
-                    text_version="1",
-                    method=ConsentMethod.PAPER,
-                    given_at=now,
-                )
-                for s in students
-            ]
-            db.session.add_all(consents)
-            db.session.flush()
-            tickets = [
-                Ticket(
-                    event_id=event.id,
-                    student_id=s.id,
-                    consent_id=c.id,
-                    municipality_id=municipality.id,
-                    access_token=secrets.token_urlsafe(24),
-                )
-                for s, c in zip(students, consents, strict=True)
-            ]
-            db.session.add_all(tickets)
-            db.session.flush()
-            codes.sign(codes.CodeKind.TICKET, tenant.id, 0, event.id)  # creates the region's key
-            key = codes.active_key(tenant.id)
-            private = Ed25519PrivateKey.from_private_bytes(key.private_key)
-            for ticket in tickets:  # codes.sign() per ticket, minus its key lookup
-                kind = (codes.VERSION << 4) | codes.CodeKind.TICKET
-                header = codes._HEADER.pack(kind, key.key_id, tenant.id, ticket.id, event.id)
-                ticket.code = codes._b32encode(header + private.sign(header))
-            event.registered = len(tickets)
+            ticket_codes = seed_tickets(tenant.id, [(event, school)] * args.tickets)
             tokens = []
             for i in range(args.kiosks):
                 kiosk, code = kiosks.create_kiosk(venue.id, f"Вход {i + 1}")
                 db.session.flush()
                 tokens.append(kiosks.pair_kiosk(code).token)
-            ticket_codes = [t.code for t in tickets]
             slug = tenant.slug
             db.session.commit()
     print(f"seeded {args.tickets} tickets, {args.kiosks} kiosks in {time.perf_counter() - started:.1f}s")
     return slug, tokens, ticket_codes
-
-
-def start_gunicorn(args) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{args.port}"],
-        cwd=ROOT,
-        env=_env(args),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=1)
-            conn.request("GET", "/login")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
 
 
 class LiveCounter(threading.Thread):
@@ -333,7 +262,7 @@ def main() -> None:
         raise SystemExit("the benchmark runs on PostgreSQL")
 
     slug, tokens, codes = reset_and_seed(args)
-    server = start_gunicorn(args)
+    server = start_gunicorn(args.port, _env(args))
     live = LiveCounter(args.redis_url)
     live.start()
     report = []
@@ -361,8 +290,7 @@ def main() -> None:
         time.sleep(1.0)
     finally:
         live.running = False
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        stop_gunicorn(server)
     admitted_rows, doubled = verify(args)
     print(
         f"'ok' answers: {answered_ok}; admitted rows in the database: {admitted_rows}; "

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import http.client
+import os
+import secrets
+import signal
 import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -21,3 +31,106 @@ def letters(n: int) -> str:
         out = alphabet[digit] + out
         if n == 0:
             return out
+
+
+def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
+    """`gunicorn wsgi:app` on a loopback port (gunicorn.conf.py settings), once it answers /login.
+
+    Its own process group (stop it with `stop_gunicorn`); its log goes to BENCH_SERVER_LOG or
+    nowhere — never to an unread pipe, which would stall the server once full.
+    """
+    log = open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "a")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--no-control-socket"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/login")
+            connection.getresponse().read()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    stop_gunicorn(process)
+    raise SystemExit(f"gunicorn on {port} did not start (set BENCH_SERVER_LOG=file to see why)")
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    """Stop the server and all its workers."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def seed_tickets(tenant_id: int, seats: list[tuple[Any, Any]], surname: str = "Ученик") -> list[str]:
+    """An active ticket with a signed code for each (event, school), in the order given; commits.
+
+    Straight rows, not the registration service: setup for a benchmark, not what it measures.
+    Students are named `<surname><letters(n)>`, so names stay distinct and believable.
+    """
+    from server.database import utcnow
+    from server.extensions import db
+    from server.tickets import codes
+    from server.tickets.models import Consent, ConsentMethod, Student, Ticket
+
+    sign = codes.signer(tenant_id)
+    now = utcnow()
+    out: list[str] = []
+    for start in range(0, len(seats), 1000):
+        chunk = seats[start : start + 1000]
+        students = []
+        for n, (_, school) in enumerate(chunk, start):
+            name = f"{surname}{letters(n)}"
+            students.append(
+                Student(
+                    school_id=school.id,
+                    last_name=name,
+                    first_name="Иван",
+                    middle_name="Петрович",
+                    grade=9,
+                    identity_name=f"{name.lower()} иван петрович",
+                    search_last_name=name.lower(),
+                )
+            )
+        db.session.add_all(students)
+        db.session.flush()
+        consents = [
+            Consent(
+                student_id=student.id,
+                guardian_name="Иванова Мария Петровна",
+                text_version="1",
+                method=ConsentMethod.PAPER,
+                given_at=now,
+            )
+            for student in students
+        ]
+        db.session.add_all(consents)
+        db.session.flush()
+        tickets = [
+            Ticket(
+                event_id=event.id,
+                student_id=student.id,
+                consent_id=consent.id,
+                municipality_id=school.municipality_id,
+                access_token=secrets.token_urlsafe(24),
+            )
+            for (event, school), student, consent in zip(chunk, students, consents, strict=True)
+        ]
+        db.session.add_all(tickets)
+        db.session.flush()
+        for (event, _), ticket in zip(chunk, tickets, strict=True):
+            ticket.code = sign(codes.CodeKind.TICKET, ticket.id, event.id)
+            event.registered += 1
+            out.append(ticket.code)
+        db.session.commit()
+    return out

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, letters  # noqa: E402
+from bench.common import free_port, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
 
 VENUES = 10
 COALESCE_SECONDS = 0.05
@@ -51,8 +51,6 @@ def prepare(database_url: str, tickets: int) -> dict:
     from server.checkins import kiosks
     from server.database import utcnow
     from server.extensions import db
-    from server.tickets import codes
-    from server.tickets.models import Consent, ConsentMethod, Student, Ticket
     from tenants.scoping import tenant_scope
     from tenants.services import create_tenant
 
@@ -75,7 +73,6 @@ def prepare(database_url: str, tickets: int) -> dict:
         token = issue_api_token(email)
         db.session.commit()
         tz, tenant_id = tenant.tz, tenant.id
-        plan: list[tuple[int, str]] = []  # (venue index, code)
         with tenant_scope(tenant.id):
             municipalities = [catalog.create_municipality(f"Район {i + 1}") for i in range(5)]
             db.session.flush()
@@ -108,44 +105,9 @@ def prepare(database_url: str, tickets: int) -> dict:
             db.session.flush()
             kiosk_codes = [kiosks.create_kiosk(venue.id, "Вход")[1] for venue in venues]
             db.session.commit()
-            for n in range(tickets):  # straight rows, not the registration service: setup, not the bench
-                venue_index = n % VENUES
-                event, school = events[venue_index], schools[n % SCHOOLS]
-                student = Student(
-                    school_id=school.id,
-                    last_name=f"Бенчев{letters(n)}",
-                    first_name="Иван",
-                    middle_name="Петрович",
-                    grade=9,
-                    identity_name=f"бенчев{letters(n)} иван петрович",
-                    search_last_name=f"бенчев{letters(n)}",
-                )
-                consent = Consent(
-                    guardian_name="Бенчева Мария Петровна",
-                    text_version="1",
-                    method=ConsentMethod.ONLINE,
-                    given_at=utcnow(),
-                )
-                db.session.add(student)
-                db.session.flush()
-                consent.student_id = student.id
-                db.session.add(consent)
-                db.session.flush()
-                ticket = Ticket(
-                    event_id=event.id,
-                    student_id=student.id,
-                    consent_id=consent.id,
-                    municipality_id=school.municipality_id,
-                    access_token=secrets.token_urlsafe(24),
-                )
-                db.session.add(ticket)
-                db.session.flush()
-                ticket.code = codes.sign(codes.CodeKind.TICKET, tenant.id, ticket.id, event.id)
-                event.registered += 1
-                plan.append((venue_index, ticket.code))
-                if n % 500 == 499:
-                    db.session.commit()
-            db.session.commit()
+            seats = [(events[n % VENUES], schools[n % SCHOOLS]) for n in range(tickets)]
+            codes = seed_tickets(tenant.id, seats, surname="Бенчев")
+            plan = [(n % VENUES, code) for n, code in enumerate(codes)]
         kiosk_tokens = []
         for code in kiosk_codes:
             kiosk_tokens.append(kiosks.pair_kiosk(code).token)
@@ -160,29 +122,13 @@ def start_server(port: int, database_url: str, redis_url: str | None) -> subproc
         "SECRET_KEY": "bench-only",
         "DATABASE_URL": database_url,
         "PROPUSK_ENV": "production",
+        "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "400"),  # one thread per WebSocket
+        "LIVE_COALESCE_SECONDS": str(COALESCE_SECONDS),
     }
-    env["GUNICORN_THREADS"] = os.environ.get("GUNICORN_THREADS", "400")  # one thread per WebSocket
-    env["LIVE_COALESCE_SECONDS"] = str(COALESCE_SECONDS)
     env.pop("REDIS_URL", None)
     if redis_url:
         env["REDIS_URL"] = redis_url
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}", "--no-control-socket"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=None if os.environ.get("BENCH_SERVER_LOG") else subprocess.DEVNULL,
-    )
-    import requests
-
-    for _ in range(200):
-        try:
-            requests.get(f"http://127.0.0.1:{port}/login", timeout=1)
-            return process
-        except requests.RequestException:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"gunicorn on {port} did not start")
+    return start_gunicorn(port, env)
 
 
 def dashboards(urls: list[str], count: int, slug: str, token: str, ready, stop, out) -> None:
@@ -368,12 +314,7 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
         if child.is_alive():
             child.terminate()
         for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_gunicorn(server)
 
 
 def main() -> None:

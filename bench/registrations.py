@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, letters  # noqa: E402
+from bench.common import free_port, letters, start_gunicorn, stop_gunicorn  # noqa: E402
 
 
 def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, list[int]]:
@@ -92,22 +92,7 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
         GUNICORN_THREADS=os.environ.get("GUNICORN_THREADS", "32"),
     )
     env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "wsgi:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"),  # noqa: SIM115
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
-            return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
+    return start_gunicorn(port, env)
 
 
 def _race(port: int, event_id: int, school_ids: list[int], attempts: int, clients: int) -> dict:
@@ -244,8 +229,7 @@ def main() -> None:
     try:
         result = _race(port, event_id, school_ids, args.attempts, args.clients)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_gunicorn(server)
     active, registered, capacity = _check(database_url, event_id)
     ok = result["statuses"].get(201, 0)
     print(f"cores: {os.cpu_count()}, gunicorn workers: {args.workers} (gthread), clients: {args.clients}")

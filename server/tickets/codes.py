@@ -15,6 +15,7 @@ import base64
 import binascii
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -140,10 +141,19 @@ _public_keys: dict[int | None, tuple[float, dict[int, bytes]]] = {}
 
 
 def sign(kind: CodeKind, tenant_id: int, object_id: int, event_id: int) -> str:
+    return signer(tenant_id)(kind, object_id, event_id)
+
+
+def signer(tenant_id: int) -> Callable[[CodeKind, int, int], str]:
+    """`sign` for many codes of one region: the active key is read once (bulk seeding, benchmarks)."""
     key = active_key(tenant_id)
-    header = _HEADER.pack((VERSION << 4) | kind, key.key_id, tenant_id, object_id, event_id)
-    signature = Ed25519PrivateKey.from_private_bytes(key.private_key).sign(header)
-    return _b32encode(header + signature)
+    private = Ed25519PrivateKey.from_private_bytes(key.private_key)
+
+    def sign_one(kind: CodeKind, object_id: int, event_id: int) -> str:
+        header = _HEADER.pack((VERSION << 4) | kind, key.key_id, tenant_id, object_id, event_id)
+        return _b32encode(header + private.sign(header))
+
+    return sign_one
 
 
 def parse(code: str) -> CodePayload | None:
