@@ -30,6 +30,14 @@ def current_tenant_id(session: Session | None = None) -> int | None:
     return (session or db.session()).info.get(TENANT_KEY)
 
 
+def required_tenant_id(session: Session | None = None) -> int:
+    """The region in scope, for code that names it in its own SQL (below the filter here)."""
+    tenant_id = current_tenant_id(session)
+    if tenant_id is None:
+        raise TenantNotSet("tenant-owned rows asked for with no tenant in scope")
+    return tenant_id
+
+
 def set_tenant(tenant: Tenant | int | None, session: Session | None = None) -> None:
     tenant_id = getattr(tenant, "id", tenant)
     (session or db.session()).info[TENANT_KEY] = tenant_id

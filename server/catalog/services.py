@@ -255,9 +255,6 @@ def get_event(event_id: int) -> Event:
 def admitted_counts(event_ids: list[int]) -> dict[int, int]:
     """Admitted per event of the current region, one query (O(1) per event: kept by admissions)."""
     from server.checkins.counts import totals
-    from tenants.scoping import TenantNotSet, current_tenant_id
+    from tenants.scoping import required_tenant_id
 
-    tenant_id = current_tenant_id()
-    if tenant_id is None:
-        raise TenantNotSet("admitted counts asked for with no region in scope")
-    return totals(tenant_id, event_ids)
+    return totals(required_tenant_id(), event_ids)

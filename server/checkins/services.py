@@ -26,7 +26,7 @@ from server.extensions import db
 from server.tickets import codes
 from server.tickets.models import Student, Ticket, TicketStatus, short_name
 from tenants.models import Tenant
-from tenants.scoping import TenantNotSet, current_tenant_id
+from tenants.scoping import required_tenant_id
 
 # How far a device clock may run ahead before we stop believing it (offline scans carry device time).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -115,10 +115,8 @@ _DOOR_QUERY = _door_query()
 
 def door_ticket(ticket_id: int, tenant_id: int | None = None) -> DoorTicket | None:
     """The ticket with everything the door needs, one query, of the current region."""
-    tenant_id = tenant_id if tenant_id is not None else current_tenant_id()
-    if tenant_id is None:
-        raise TenantNotSet("a ticket asked for with no region in scope")
-    params = {"tenant_id": tenant_id, "ticket_id": ticket_id}
+    region = tenant_id if tenant_id is not None else required_tenant_id()
+    params = {"tenant_id": region, "ticket_id": ticket_id}
     row = db.session.connection().execute(_DOOR_QUERY, params).first()
     if row is None:
         return None
@@ -232,6 +230,10 @@ class _Scan:
     moment: datetime
     user_id: int | None
 
+    @property
+    def offline(self) -> bool:
+        return self.method == AdmissionMethod.OFFLINE
+
     def log(
         self, result: ScanResult, message: str, door: DoorTicket | None = None, conflict: bool = False
     ) -> int | None:
@@ -314,22 +316,25 @@ def admit_ticket(
     user_id: int | None = None,
 ) -> Admission:
     """Admit a known ticket under rules 6–8 and log the scan; counted and announced as it commits."""
-    scan = _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
-    offline = method == AdmissionMethod.OFFLINE
+    return _admit(door, _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id))
+
+
+def _admit(door: DoorTicket, scan: _Scan) -> Admission:
+    kiosk = scan.kiosk
     refusal = _refusal(door, kiosk, scan.moment)
     if refusal is not None:
         # An offline kiosk already let this person in: the coordinator must see the disagreement.
-        return scan.refuse(*refusal, door, conflict=offline)
+        return scan.refuse(*refusal, door, conflict=scan.offline)
     checkin_id = scan.log(ScanResult.OK, MESSAGES[ScanResult.OK], door)
     if checkin_id is None:  # admitted before (rule 7), or this very scan_id again
         earlier = scan.replay()
         if earlier is not None:
             return earlier
         first = _first_admission(door.id)
-        conflict = offline and first.kiosk_id != (kiosk.id if kiosk else None)
+        conflict = scan.offline and first.kiosk_id != (kiosk.id if kiosk else None)
         message = _already_message(first)
         return scan.refuse(ScanResult.ALREADY_CHECKED_IN, message, door, conflict, first.scanned_at)
-    count_on_commit(Admitted(door, checkin_id, kiosk.id if kiosk else None, method, scan.moment))
+    count_on_commit(Admitted(door, checkin_id, kiosk.id if kiosk else None, scan.method, scan.moment))
     return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], door.details(), scan.moment, checkin_id)
 
 
@@ -349,14 +354,13 @@ def admit(
     code = (code or "").strip().upper()
     payload = codes.verify(code, kiosk.tenant_id)
     scan = _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
-    offline = method == AdmissionMethod.OFFLINE
     if payload is not None and payload.kind == codes.CodeKind.ESCORT:
         message = "Это QR сопровождающего: откройте список класса"
-        return scan.refuse(ScanResult.INVALID, message, None, conflict=offline)
+        return scan.refuse(ScanResult.INVALID, message, None, conflict=scan.offline)
     door = door_ticket(payload.object_id, kiosk.tenant_id) if payload is not None else None
     if door is None or door.code != code or door.event_id != payload.event_id:
-        return scan.refuse(ScanResult.INVALID, MESSAGES[ScanResult.INVALID], None, conflict=offline)
-    return admit_ticket(door, kiosk, method=method, scan_id=scan_id, scanned_at=scanned_at, user_id=user_id)
+        return scan.refuse(ScanResult.INVALID, MESSAGES[ScanResult.INVALID], None, conflict=scan.offline)
+    return _admit(door, scan)
 
 
 def sync_offline(kiosk: DoorKiosk, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
