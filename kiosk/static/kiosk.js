@@ -7,6 +7,13 @@ import * as store from "./store.js";
 import { KIND_ESCORT, codeKind, normaliseCode, parseCode, sha256hex, unseal, verifyCode } from "./offline.js";
 
 const $ = (id) => document.getElementById(id);
+// A new element with its class and text: every list on the kiosk is built from these.
+function el(tag, className = "", text = "") {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
 const SETTINGS = "propusk.kiosk";
 const REQUEST_TIMEOUT = 5000;
 const RESULT_MS = { ok: 2200, warn: 4000, bad: 4500 };
@@ -282,26 +289,17 @@ async function refreshToday() {
     const list = $("events");
     list.replaceChildren(
       ...data.events.map((e) => {
-        const li = document.createElement("li");
-        li.className = "k-event";
-        const time = document.createElement("span");
-        time.className = "k-event-time";
-        time.textContent = `${timeOf(e.starts_at)}–${timeOf(e.ends_at)}`;
-        const title = document.createElement("span");
-        title.className = "k-event-title";
-        title.textContent = e.title + (e.format === "online" ? " (онлайн)" : "");
-        const count = document.createElement("span");
-        count.className = "k-event-count";
-        count.textContent = `прошли ${e.checked_in} из ${e.registered}`;
-        li.append(time, title, count);
+        const li = el("li", "k-event");
+        li.append(
+          el("span", "k-event-time", `${timeOf(e.starts_at)}–${timeOf(e.ends_at)}`),
+          el("span", "k-event-title", e.title + (e.format === "online" ? " (онлайн)" : "")),
+          el("span", "k-event-count", `прошли ${e.checked_in} из ${e.registered}`)
+        );
         return li;
       })
     );
     if (!data.events.length) {
-      const li = document.createElement("li");
-      li.className = "k-event k-muted";
-      li.textContent = "Сегодня на этой площадке событий нет";
-      list.append(li);
+      list.append(el("li", "k-event k-muted", "Сегодня на этой площадке событий нет"));
     }
     renderStatus();
   } catch (e) {
@@ -334,18 +332,13 @@ async function search(query) {
     const data = await api("GET", `/kiosk/search?q=${encodeURIComponent(query.trim())}`);
     results.replaceChildren(
       ...data.items.map((item) => {
-        const li = document.createElement("li");
-        li.className = "k-row";
-        const who = document.createElement("div");
-        who.className = "k-row-main";
-        const name = document.createElement("div");
-        name.className = "k-row-name";
-        name.textContent = item.full_name;
-        const sub = document.createElement("div");
-        sub.className = "k-muted";
-        sub.textContent = `${item.grade} класс · ${item.school} · ${item.event}`;
-        who.append(name, sub);
-        const button = document.createElement("button");
+        const li = el("li", "k-row");
+        const who = el("div", "k-row-main");
+        who.append(
+          el("div", "k-row-name", item.full_name),
+          el("div", "k-muted", `${item.grade} класс · ${item.school} · ${item.event}`)
+        );
+        const button = el("button");
         button.type = "button";
         if (item.checked_in_at) {
           button.className = "k-button";
@@ -361,10 +354,7 @@ async function search(query) {
       })
     );
     if (!data.items.length) {
-      const li = document.createElement("li");
-      li.className = "k-muted";
-      li.textContent = "Никого не нашли среди сегодняшних регистраций.";
-      results.append(li);
+      results.append(el("li", "k-muted", "Никого не нашли среди сегодняшних регистраций."));
     }
   } catch (e) {
     $("search-hint").textContent = e instanceof Offline ? "Поиск по фамилии работает только онлайн." : e.message;
@@ -412,11 +402,9 @@ function renderGroup(sheet, summary = "") {
   $("group-summary").textContent = summary ? `${summary} · ${counts}` : counts;
   $("group-list").replaceChildren(
     ...sheet.students.map((s) => {
-      const li = document.createElement("li");
-      li.className = "k-row k-check-row";
-      const label = document.createElement("label");
-      label.className = "k-check";
-      const box = document.createElement("input");
+      const li = el("li", "k-row k-check-row");
+      const label = el("label", "k-check");
+      const box = el("input");
       box.type = "checkbox";
       box.checked = state.ticked.has(s.ticket_id);
       box.addEventListener("change", () => {
@@ -424,12 +412,8 @@ function renderGroup(sheet, summary = "") {
         else state.ticked.delete(s.ticket_id);
         updateGroupButtons();
       });
-      const name = document.createElement("span");
-      name.className = "k-row-name";
-      name.textContent = s.short_name;
-      label.append(box, name);
-      const status = document.createElement("span");
-      status.className = "k-badge";
+      label.append(box, el("span", "k-row-name", s.short_name));
+      const status = el("span", "k-badge");
       if (s.left_at) {
         status.classList.add("k-badge-left");
         status.textContent = `ушёл ${timeOf(s.left_at)}`;
