@@ -322,7 +322,7 @@ def register_class(
     }
     students = {}
     for row in sorted(valid, key=lambda r: (services.identity_of(inputs[r.line]), r.grade)):
-        students[row.line] = services.student_for(inputs[row.line])
+        students[row.line], _ = services.student_for(inputs[row.line])
     event = rules.lock_event(event_id)
     groups: dict[str, ClassGroup] = {}
     tickets = []

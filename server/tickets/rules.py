@@ -3,7 +3,10 @@
 Concurrency: every change of a seat counter (event, municipality quota, school quota) happens while the
 event row is locked (`lock_event`: `SELECT … FOR NO KEY UPDATE` on PostgreSQL, which does not conflict
 with the key-share locks that inserting a ticket takes on its event; SQLite serialises writers with
-`BEGIN IMMEDIATE`). Season limits are checked while the student row is locked (`lock_student`). Locks
+`BEGIN IMMEDIATE`). A registration takes that lock with the seat itself (`claim_seat`: one conditional
+`UPDATE … SET registered = registered + 1 … RETURNING`), as the last thing before its commit: every
+registration of an event queues on that row, so the fewer round trips it is held for, the more
+registrations a second. Season limits are checked while the student row is locked (`lock_student`). Locks
 are always taken student first, then event, so two registrations never wait on each other in a circle.
 The database constraints (`registered <= capacity`, `used <= seats`, one active ticket per student and
 event) are the last line behind these checks.
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.catalog.models import Event, EventFormat, EventQuota, Programme, School, SchoolQuota
 from server.errors import Conflict, Invalid
@@ -204,9 +207,14 @@ def availability(
     now: datetime,
     quotas: list[EventQuota] | None = None,
     school_quotas: list[SchoolQuota] | None = None,
+    *,
+    taken: int = 0,
 ) -> Availability:
-    """How many seats a student of this school can still take (read-only; exact under the event lock)."""
-    free = event.capacity - event.registered
+    """How many seats a student of this school can still take (read-only; exact under the event lock).
+
+    `taken`: seats this transaction has already added to `event.registered` (see `claim_seat`).
+    """
+    free = event.capacity - event.registered + taken
     if not quotas_apply(event, now):
         return Availability(max(free, 0), None if free > 0 else FULL, None, None)
     quotas = _quotas(event) if quotas is None else quotas
@@ -236,12 +244,30 @@ def availability(
     return Availability(max(seats, 0), reason, quota, school_quota)
 
 
-def claim_seat(event: Event, municipality_id: int, school_id: int, now: datetime) -> Claim:
-    """Take one seat (the event must be locked by `lock_event`) or refuse with the reason."""
-    found = availability(event, municipality_id, school_id, now)
+def _take_seat(event_id: int) -> Event | None:
+    """One more seat on the event, if it has a free one; the UPDATE locks the row until commit."""
+    return db.session.scalar(
+        update(Event)
+        .where(Event.id == event_id, Event.registered < Event.capacity)
+        .values(registered=Event.registered + 1)
+        .returning(Event)
+        .execution_options(populate_existing=True)
+    )
+
+
+def claim_seat(event_id: int, municipality_id: int, school_id: int, now: datetime) -> Claim:
+    """Take one seat or refuse with the reason.
+
+    The seat is taken first, by the statement that locks the event; quotas are then checked under that
+    lock against the counters as they were before this seat.
+    """
+    event = _take_seat(event_id)
+    if event is None:
+        raise RegistrationRefused(MESSAGES[FULL], code=FULL)
+    found = availability(event, municipality_id, school_id, now, taken=1)
     if found.reason is not None:
+        event.registered -= 1  # a quota said no: the seat goes back even if the caller commits
         raise RegistrationRefused(MESSAGES[found.reason], code=found.reason)
-    event.registered += 1
     if found.quota is not None:
         found.quota.used += 1
     if found.school_quota is not None:

@@ -169,27 +169,16 @@ def identity_of(student: StudentInput) -> str:
     return normalise_name(" ".join((student.last_name, student.first_name, student.middle_name)))
 
 
-def student_for(data: StudentInput) -> Student:
-    """The student with this identity, created if new, and locked for this transaction."""
+def student_for(data: StudentInput) -> tuple[Student, bool]:
+    """The student with this identity, locked for this transaction, and whether it was created just now.
+
+    Insert first: a new student (most registrations) is then one statement, its row ours until commit.
+    On a conflict the existing row is locked instead; a concurrent insert of the same student makes
+    this wait for that transaction and then find its row.
+    """
     identity = identity_of(data)
-
-    def locked() -> Student | None:
-        return db.session.scalar(
-            select(Student)
-            .where(
-                Student.school_id == data.school_id,
-                Student.identity_name == identity,
-                Student.grade == data.grade,
-            )
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        )
-
-    found = locked()
-    if found is not None:
-        return found
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(
+    created = db.session.scalar(
         insert(Student)
         .values(
             tenant_id=current_tenant_id(),
@@ -203,8 +192,21 @@ def student_for(data: StudentInput) -> Student:
             created_at=utcnow(),
         )
         .on_conflict_do_nothing()
+        .returning(Student)
     )
-    return locked()
+    if created is not None:
+        return created, True
+    existing = db.session.scalar(
+        select(Student)
+        .where(
+            Student.school_id == data.school_id,
+            Student.identity_name == identity,
+            Student.grade == data.grade,
+        )
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return existing, False
 
 
 # --- registration ---------------------------------------------------------------------------------
@@ -227,8 +229,8 @@ def register(
     event = find_event(event_id)
     rules.check_open(event, now)
     rules.check_grade(event, data.student.grade)
-    student = student_for(data.student)
-    return register_locked(event, student, school, data, tz, now)
+    student, created = student_for(data.student)
+    return register_locked(event, student, school, data, tz, now, new_student=created)
 
 
 def register_locked(
@@ -240,25 +242,19 @@ def register_locked(
     now: datetime,
     *,
     replaces: Ticket | None = None,
+    new_student: bool = False,
 ) -> Ticket:
     """Issue a ticket; the caller holds the student's lock, the event's is taken last.
 
     Everything that does not touch a seat counter (checks on the locked student, consent, ticket, code)
     happens before the event row is locked, so the lock every registration of this event queues on is
-    held only for the seat check, one counter update and the commit.
+    held only for the seat claim (which takes it), the quota check and the commit.
     """
     rules.check_open(event, now)
     rules.check_grade(event, student.grade)
-    existing = db.session.scalar(
-        select(Ticket.id).where(
-            Ticket.event_id == event.id,
-            Ticket.student_id == student.id,
-            Ticket.status == TicketStatus.ACTIVE,
-        )
-    )
-    if existing is not None:
-        raise RegistrationRefused("Этот ученик уже записан на это событие.", code="already_registered")
-    rules.check_season(student.id, event, tz, ignore_ticket_id=replaces.id if replaces else None)
+    if not new_student:  # a student created in this transaction holds no tickets yet
+        _check_not_registered(student, event)
+        rules.check_season(student.id, event, tz, ignore_ticket_id=replaces.id if replaces else None)
     consent = Consent(
         student_id=student.id,
         guardian_name=data.guardian_name,
@@ -286,13 +282,24 @@ def register_locked(
     db.session.flush()
     ticket.code = codes.sign(codes.CodeKind.TICKET, ticket.tenant_id, ticket.id, event.id)
     db.session.flush()
-    event = rules.lock_event(event.id)
-    claim = rules.claim_seat(event, school.municipality_id, school.id, now)
+    claim = rules.claim_seat(event.id, school.municipality_id, school.id, now)
     if claim.in_quota:
         ticket.in_quota = True
     if claim.in_school_quota:
         ticket.in_school_quota = True
     return ticket
+
+
+def _check_not_registered(student: Student, event: Event) -> None:
+    existing = db.session.scalar(
+        select(Ticket.id).where(
+            Ticket.event_id == event.id,
+            Ticket.student_id == student.id,
+            Ticket.status == TicketStatus.ACTIVE,
+        )
+    )
+    if existing is not None:
+        raise RegistrationRefused("Этот ученик уже записан на это событие.", code="already_registered")
 
 
 # --- cancellation and change ----------------------------------------------------------------------

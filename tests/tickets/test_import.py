@@ -133,6 +133,39 @@ def test_rows_refused_by_a_rule_at_confirm_are_reported_and_the_rest_registered(
     assert re.search(r'class="done-count">1<', text) and "Свободных мест больше нет" in text
 
 
+def test_a_row_over_the_quota_is_refused_and_its_seat_given_back(app, world):
+    """The seat is taken before the quota is checked: a refused row must leave every counter as it was."""
+    north = world.municipality(world.a)
+    school = world.school(world.a, north)
+    event = world.event(world.a, capacity=5, quotas=[(north, 2)])
+    email, _ = world.user(world.a, Role.SCHOOL, school_id=school)
+    client = app.test_client()
+    login(client, email)
+    names = ("Первая", "Вторая", "Третья")
+    rows = [
+        {"line": n, "last_name": name, "first_name": "Анна", "middle_name": "", "class_label": "8А"}
+        for n, name in enumerate(names, 2)
+    ]
+    done = client.post(
+        f"/yaroslavl/events/{event}/import",
+        data={
+            "step": "confirm",
+            "consent_paper": "1",
+            "consent_date": "2026-09-01",
+            "rows": json.dumps(rows),
+        },
+    )
+    text = done.get_data(as_text=True)
+    assert re.search(r'class="done-count">2<', text) and "квоте вашего муниципалитета" in text
+    with region(app, world.a):
+        from server.catalog.models import Event, EventQuota
+
+        registered = db.session.scalar(select(Event.registered).where(Event.id == event))
+        used = db.session.scalar(select(EventQuota.used).where(EventQuota.event_id == event))
+        tickets = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.event_id == event))
+    assert (registered, used, tickets) == (2, 2, 2)
+
+
 def test_municipal_coordinator_imports_only_for_its_schools(app, world):
     mine = world.municipality(world.a)
     own_school, foreign_school = world.school(world.a, mine), world.school(world.a)
