@@ -38,6 +38,7 @@ from bench.common import free_port, seed_tickets, start_gunicorn, stop_gunicorn 
 VENUES = 10
 COALESCE_SECONDS = 0.05
 SCHOOLS = 20
+API_THREADS = "40"  # the kiosks' process in --mode split: no WebSockets, so few threads
 
 
 def prepare(database_url: str, tickets: int) -> dict:
@@ -116,13 +117,15 @@ def prepare(database_url: str, tickets: int) -> dict:
     return {"slug": slug, "tenant_id": tenant_id, "token": token, "kiosks": kiosk_tokens, "plan": plan}
 
 
-def start_server(port: int, database_url: str, redis_url: str | None) -> subprocess.Popen:
+def start_server(
+    port: int, database_url: str, redis_url: str | None, threads: str = "400"
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "SECRET_KEY": "bench-only",
         "DATABASE_URL": database_url,
         "PROPUSK_ENV": "production",
-        "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "400"),  # one thread per WebSocket
+        "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", threads),  # web: one thread per WebSocket
         "LIVE_COALESCE_SECONDS": str(COALESCE_SECONDS),
     }
     env.pop("REDIS_URL", None)
@@ -190,12 +193,19 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
     processes = 1 if mode == "1" else 2
     ports = [free_port() for _ in range(processes)]
     use_redis = processes == 2 or args.source == "queue"
-    servers = [start_server(port, database_url, redis_url if use_redis else None) for port in ports]
+    # split: the README's layout, a web process for the dashboards and an API process for the kiosks
+    threads = ["400", API_THREADS] if mode == "split" else ["400"] * processes
+    servers = [
+        start_server(port, database_url, redis_url if use_redis else None, n)
+        for port, n in zip(ports, threads, strict=True)
+    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
+    dashboard_urls, kiosk_urls = (urls[:1], urls[1:]) if mode == "split" else (urls, urls)
     ctx = mp.get_context("spawn")
     ready, stop, out = ctx.Event(), ctx.Event(), ctx.Queue()
     child = ctx.Process(
-        target=dashboards, args=(urls, args.dashboards, data["slug"], data["token"], ready, stop, out)
+        target=dashboards,
+        args=(dashboard_urls, args.dashboards, data["slug"], data["token"], ready, stop, out),
     )
     try:
         child.start()
@@ -253,7 +263,7 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
                 time.sleep(delay)
             session = getattr(local, "session", None) or requests.Session()
             local.session = session
-            url = urls[index % len(urls)]
+            url = kiosk_urls[index % len(kiosk_urls)]
             began = time.monotonic()
             response = session.post(
                 f"{url}/api/v1/{data['slug']}/checkins",
@@ -290,7 +300,11 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
             return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
         answers.sort()
-        label = "1 process (no Redis)" if processes == 1 else "2 processes + Redis"
+        label = {
+            "1": "1 process (no Redis)",
+            "2": "2 processes + Redis",
+            "split": f"web process (dashboards) + API process ({API_THREADS} threads, kiosks) + Redis",
+        }[mode]
         if args.source == "queue":
             label = f"fan-out only, {processes} process(es) + Redis"
         label += f", coalesce {args.coalesce * 1000:.0f} ms"
@@ -319,7 +333,12 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("1", "2", "both"), default="both")
+    parser.add_argument(
+        "--mode",
+        choices=("1", "2", "split", "both"),
+        default="both",
+        help="1: one process; 2: two alike + Redis; split: web + API process + Redis; both: 1 and 2",
+    )
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--rate", type=float, default=200.0, help="admissions per second")
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -339,7 +358,7 @@ def main() -> None:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'bench-live.sqlite'}"
     redis_url = os.environ.get("REDIS_URL")
     modes = ["1", "2"] if args.mode == "both" else [args.mode]
-    if ("2" in modes or args.source == "queue") and not redis_url:
+    if ("2" in modes or "split" in modes or args.source == "queue") and not redis_url:
         raise SystemExit("two processes (and --source queue) need REDIS_URL")
     per_mode = int(args.rate * args.seconds)
     data = prepare(database_url, per_mode * len(modes))
