@@ -141,11 +141,12 @@ class World:
         grades: tuple[int, int] = (8, 11),
         quotas: list[tuple[int, int]] | None = None,
         broadcast_url: str | None = None,
+        title: str | None = None,
     ) -> int:
         venue_id = venue_id or self.venue(region)
         starts_at = starts_at or utcnow() - timedelta(minutes=30)
         data = catalog.EventInput(
-            title=f"Событие {next(self._n)}",
+            title=title or f"Событие {next(self._n)}",
             programme=programme,
             format=format,
             venue_id=venue_id,
@@ -285,6 +286,19 @@ def bearer(token: str) -> dict[str, str]:
 
 def login(client, email: str, password: str = PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium, driven by Playwright (modules opt in with `tests.browser`)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

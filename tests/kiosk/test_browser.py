@@ -5,49 +5,22 @@ Screenshots of each screen go to docs/screenshots/kiosk-*.png (the README shows 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from server.checkins.models import AdmissionMethod, Checkin, ScanResult
 from server.extensions import db
 from tenants.scoping import tenant_scope
+from tests.browser import ARGS, CHROMIUM, needs_chromium, shot, sign_in
 from tests.kiosk.helpers import create_kiosk
 from tests.kiosk.test_checkins import _venue_of
 
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium"),
-]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+pytestmark = needs_chromium
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"kiosk-{name}.png"))
+    shot(page, f"kiosk-{name}")
 
 
 def _scan(page, code: str, expected: str) -> None:
@@ -205,16 +178,11 @@ def test_class_checklist_and_manual_search_screens(app, client, world, live_serv
 def test_coordinator_creates_kiosk_and_tablet_pairs_from_the_qr_link(
     app, client, world, live_server, browser
 ):
-    from tests.conftest import PASSWORD
-
     venue = world.venue(world.a, name="Ярославский градостроительный колледж")
     world.event(world.a, venue_id=venue)
     email, _ = world.user(world.a)
     desk = browser.new_page(viewport={"width": 1280, "height": 800})
-    desk.goto(f"{live_server}/login")
-    desk.fill("input[name=email]", email)
-    desk.fill("input[name=password]", PASSWORD)
-    desk.click("form button[type=submit]")
+    sign_in(desk, live_server, email)
     desk.goto(f"{live_server}/yaroslavl/kiosks")
     desk.select_option("select[name=venue_id]", str(venue))
     desk.fill("input[name=name]", "Главный вход")

@@ -13,10 +13,9 @@ import requests
 
 from server.accounts.models import Role
 from server.database import utcnow
-from tests.conftest import PASSWORD, bearer, login
+from tests.browser import CHROMIUM, sign_in
+from tests.conftest import bearer, login
 from tests.live.support import kiosk_token, scan
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def test_coordinator_sees_the_regions_totals_and_the_nav_link(world, client):
@@ -65,9 +64,9 @@ def test_municipal_coordinator_sees_only_their_municipality(world, client):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="no Chromium")
-def test_dashboard_counts_an_admission_within_a_second_without_reload(world, live_server):
-    from playwright.sync_api import expect, sync_playwright
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs /usr/bin/chromium")
+def test_dashboard_counts_an_admission_within_a_second_without_reload(world, live_server, browser):
+    from playwright.sync_api import expect
 
     venue_id = world.venue(world.a, "Рыбинский полиграфический колледж")
     event_id = world.event(world.a, venue_id=venue_id, starts_at=utcnow() - timedelta(minutes=40))
@@ -76,40 +75,24 @@ def test_dashboard_counts_an_admission_within_a_second_without_reload(world, liv
     session = requests.Session()
     kiosk = kiosk_token(world, world.a, venue_id)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{live_server}/login")
-        page.fill("input[name=email]", email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.goto(f"{live_server}/yaroslavl/live")
-        expect(page.locator("#live-status")).to_have_text("В эфире", timeout=5000)
-        expect(page.locator("#lagging-alert")).to_contain_text("Рыбинский полиграфический колледж")
-        expect(page.locator("#total-admitted")).to_have_text("0")
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in(page, live_server, email)
+    page.goto(f"{live_server}/yaroslavl/live")
+    expect(page.locator("#live-status")).to_have_text("В эфире", timeout=5000)
+    expect(page.locator("#lagging-alert")).to_contain_text("Рыбинский полиграфический колледж")
+    expect(page.locator("#total-admitted")).to_have_text("0")
 
-        started = time.monotonic()
-        response = session.post(
-            f"{live_server}/api/v1/yaroslavl/checkins", json={"code": tickets[0][1]}, headers=bearer(kiosk)
-        )
-        assert response.json()["result"] == "ok"
-        expect(page.locator("#total-admitted")).to_have_text("1", timeout=1000)
-        assert time.monotonic() - started < 1.0
-        expect(page.locator("#total-percent")).to_have_text("33%")
-        expect(page.locator("#live-feed")).to_contain_text("И. П.")
-        expect(page.locator("#lagging-alert")).to_be_hidden()
-        assert page.evaluate("window.Chart !== undefined")
-        assert not errors, errors
-        browser.close()
+    started = time.monotonic()
+    response = session.post(
+        f"{live_server}/api/v1/yaroslavl/checkins", json={"code": tickets[0][1]}, headers=bearer(kiosk)
+    )
+    assert response.json()["result"] == "ok"
+    expect(page.locator("#total-admitted")).to_have_text("1", timeout=1000)
+    assert time.monotonic() - started < 1.0
+    expect(page.locator("#total-percent")).to_have_text("33%")
+    expect(page.locator("#live-feed")).to_contain_text("И. П.")
+    expect(page.locator("#lagging-alert")).to_be_hidden()
+    assert page.evaluate("window.Chart !== undefined")
+    assert not errors, errors
