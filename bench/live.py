@@ -118,7 +118,7 @@ def prepare(database_url: str, tickets: int) -> dict:
 
 
 def start_server(
-    port: int, database_url: str, redis_url: str | None, threads: str = "400"
+    port: int, database_url: str, redis_url: str | None, threads: str = "400", workers: str = "1"
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -126,6 +126,7 @@ def start_server(
         "DATABASE_URL": database_url,
         "PROPUSK_ENV": "production",
         "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", threads),  # web: one thread per WebSocket
+        "GUNICORN_WORKERS": workers,
         "LIVE_COALESCE_SECONDS": str(COALESCE_SECONDS),
     }
     env.pop("REDIS_URL", None)
@@ -195,9 +196,10 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
     use_redis = processes == 2 or args.source == "queue"
     # split: the README's layout, a web process for the dashboards and an API process for the kiosks
     threads = ["400", API_THREADS] if mode == "split" else ["400"] * processes
+    workers = ["1", str(args.api_workers)] if mode == "split" else ["1"] * processes
     servers = [
-        start_server(port, database_url, redis_url if use_redis else None, n)
-        for port, n in zip(ports, threads, strict=True)
+        start_server(port, database_url, redis_url if use_redis else None, n, w)
+        for port, n, w in zip(ports, threads, workers, strict=True)
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     dashboard_urls, kiosk_urls = (urls[:1], urls[1:]) if mode == "split" else (urls, urls)
@@ -303,7 +305,9 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
         label = {
             "1": "1 process (no Redis)",
             "2": "2 processes + Redis",
-            "split": f"web process (dashboards) + API process ({API_THREADS} threads, kiosks) + Redis",
+            "split": (
+                f"web process (dashboards) + API {args.api_workers} × {API_THREADS} threads (kiosks) + Redis"
+            ),
         }[mode]
         if args.source == "queue":
             label = f"fan-out only, {processes} process(es) + Redis"
@@ -339,6 +343,7 @@ def main() -> None:
         default="both",
         help="1: one process; 2: two alike + Redis; split: web + API process + Redis; both: 1 and 2",
     )
+    parser.add_argument("--api-workers", type=int, default=1, help="--mode split: API processes")
     parser.add_argument("--dashboards", type=int, default=100)
     parser.add_argument("--rate", type=float, default=200.0, help="admissions per second")
     parser.add_argument("--seconds", type=float, default=10.0)
