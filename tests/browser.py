@@ -7,6 +7,7 @@ The `browser` fixture (tests/conftest.py) launches it; a test module opts in wit
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,13 @@ ARGS = [
     "--no-first-run",
     "--autoplay-policy=no-user-gesture-required",
 ]
-SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# The README's screenshots are refreshed on purpose (UPDATE_SCREENSHOTS=1); an ordinary run writes its
+# copies to a temporary folder, so running the tests leaves the working tree as it was.
+SHOTS = (
+    Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "propusk-screenshots"
+)
 
 needs_chromium = [
     pytest.mark.browser,
@@ -31,7 +38,7 @@ needs_chromium = [
 
 
 def shot(page, name: str) -> None:
-    """A screenshot for the README: docs/screenshots/<name>.png."""
+    """A screenshot of what the test sees: <SHOTS>/<name>.png."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 

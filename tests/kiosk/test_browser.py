@@ -1,6 +1,6 @@
 """The real kiosk page in headless Chromium: pairing, wedge scans with their colours, the offline path.
 
-Screenshots of each screen go to docs/screenshots/kiosk-*.png (the README shows them).
+Screenshots of each screen: docs/screenshots/kiosk-*.png with UPDATE_SCREENSHOTS=1 (see tests/browser.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """In headless Chromium: a parent on a phone registers and gets the QR; a school registers a class
 from its list.
 
-Screenshots of the class import go to docs/screenshots/tickets-import-*.png.
+Screenshots of the class import: docs/screenshots/tickets-import-*.png with UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
