@@ -39,6 +39,20 @@ def _preview(client, event, data: bytes, filename: str, school=None):
     return client.post(f"/yaroslavl/events/{event}/import", data=form, content_type="multipart/form-data")
 
 
+def _confirm(client, event, rows: list[dict], **form):
+    """Step two: register the rows the preview let through (as its hidden form posts them)."""
+    data = {"step": "confirm", "consent_paper": "1", "consent_date": "2026-09-01", "rows": json.dumps(rows)}
+    return client.post(f"/yaroslavl/events/{event}/import", data={**data, **form})
+
+
+def _rows(*last_names: str) -> list[dict]:
+    """Preview rows of class 8А, lines from 2 as in a file with a header."""
+    return [
+        {"line": n, "last_name": name, "first_name": "Анна", "middle_name": "", "class_label": "8А"}
+        for n, name in enumerate(last_names, 2)
+    ]
+
+
 def _school_client(app, world, event_grades=(8, 11)):
     school = world.school(world.a)
     event = world.event(world.a, capacity=30, grades=event_grades)
@@ -64,16 +78,7 @@ def test_preview_shows_every_rows_problem_and_confirm_registers_the_valid_ones(a
     rows = re.search(r'name="rows" value="([^"]*)"', html).group(1)
     rows = json.loads(rows.replace("&#34;", '"').replace("&quot;", '"'))
     assert [r["last_name"] for r in rows] == ["Алёшина", "Бойко"]
-    done = client.post(
-        f"/yaroslavl/events/{event}/import",
-        data={
-            "step": "confirm",
-            "consent_paper": "1",
-            "consent_date": "2026-09-01",
-            "escort_name": "Петрова Анна Сергеевна",
-            "rows": json.dumps(rows),
-        },
-    )
+    done = _confirm(client, event, rows, escort_name="Петрова Анна Сергеевна")
     text = done.get_data(as_text=True)
     assert done.status_code == 200 and re.search(r'class="done-count">2<', text)
     with region(app, world.a):
@@ -116,19 +121,7 @@ def test_rows_refused_by_a_rule_at_confirm_are_reported_and_the_rest_registered(
 
         db.session.scalar(select(Event).where(Event.id == event)).capacity = 1
         db.session.commit()
-    rows = [
-        {"line": 2, "last_name": "Первая", "first_name": "Анна", "middle_name": "", "class_label": "8А"},
-        {"line": 3, "last_name": "Вторая", "first_name": "Анна", "middle_name": "", "class_label": "8А"},
-    ]
-    done = client.post(
-        f"/yaroslavl/events/{event}/import",
-        data={
-            "step": "confirm",
-            "consent_paper": "1",
-            "consent_date": "2026-09-01",
-            "rows": json.dumps(rows),
-        },
-    )
+    done = _confirm(client, event, _rows("Первая", "Вторая"))
     text = done.get_data(as_text=True)
     assert re.search(r'class="done-count">1<', text) and "Свободных мест больше нет" in text
 
@@ -141,20 +134,7 @@ def test_a_row_over_the_quota_is_refused_and_its_seat_given_back(app, world):
     email, _ = world.user(world.a, Role.SCHOOL, school_id=school)
     client = app.test_client()
     login(client, email)
-    names = ("Первая", "Вторая", "Третья")
-    rows = [
-        {"line": n, "last_name": name, "first_name": "Анна", "middle_name": "", "class_label": "8А"}
-        for n, name in enumerate(names, 2)
-    ]
-    done = client.post(
-        f"/yaroslavl/events/{event}/import",
-        data={
-            "step": "confirm",
-            "consent_paper": "1",
-            "consent_date": "2026-09-01",
-            "rows": json.dumps(rows),
-        },
-    )
+    done = _confirm(client, event, _rows("Первая", "Вторая", "Третья"))
     text = done.get_data(as_text=True)
     assert re.search(r'class="done-count">2<', text) and "квоте вашего муниципалитета" in text
     with region(app, world.a):
