@@ -36,6 +36,19 @@ class Tenant(db.Model):
         return f"<Tenant {self.slug}>"
 
 
+# Parents that many concurrent writers point at: the region, an event (every ticket and scan), a school
+# (every student). PostgreSQL checks a foreign key by key-share locking the parent row. Checked at once,
+# that lock is held for the whole transaction, and a registration rush piled ~30 lockers on the event
+# and tenant rows: every new locker rewrites the row's multixact, 12 % of all CPU in the registration
+# benchmark. Checked at commit, the lock lasts for the commit only; the guarantee is the same.
+SHARED_PARENTS = frozenset({"tenants", "events", "schools"})
+
+
+def _checked(parent_table: str) -> dict:
+    """When a foreign key to `parent_table` is checked: at commit for `SHARED_PARENTS`, else at once."""
+    return {"deferrable": True, "initially": "DEFERRED"} if parent_table in SHARED_PARENTS else {}
+
+
 class TenantScoped:
     """Mixin: a non-null indexed tenant id, and `(tenant_id, id)` unique so children can point at it.
 
@@ -47,29 +60,18 @@ class TenantScoped:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805
-        return mapped_column(
-            ForeignKey("tenants.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"), index=True
-        )
+        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE", **_checked("tenants")), index=True)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple:  # noqa: N805
         return (UniqueConstraint("tenant_id", "id"), *cls.__scoped_args__)
 
 
-# Parents that many concurrent writers point at: the region, an event (every ticket and scan), a school
-# (every student). PostgreSQL checks a foreign key by key-share locking the parent row. Checked at once,
-# that lock is held for the whole transaction, and a registration rush piled ~30 lockers on the event
-# and tenant rows: every new locker rewrites the row's multixact, 12 % of all CPU in the registration
-# benchmark. Checked at commit, the lock lasts for the commit only; the guarantee is the same.
-SHARED_PARENTS = frozenset({"tenants", "events", "schools"})
-
-
 def tenant_fk(column: str, parent_table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
     """A foreign key on `(tenant_id, column)`: a child can only ever point at a parent of its own tenant."""
-    deferred = {"deferrable": True, "initially": "DEFERRED"} if parent_table in SHARED_PARENTS else {}
     return ForeignKeyConstraint(
         ["tenant_id", column],
         [f"{parent_table}.tenant_id", f"{parent_table}.id"],
         ondelete=ondelete,
-        **deferred,
+        **_checked(parent_table),
     )
