@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, g, request, session
 from sqlalchemy import event
 
+from server import concurrency, formatting
 from server import config as config_module
-from server import formatting
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +46,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(exist_ok=True)
 
     _init_database(app)
+    concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
     _init_extensions(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -29,6 +29,8 @@ class Config:
     # door never waits for a connection (the library default, 5 + 10, made 32 kiosks queue).
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
     DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", "20"))
+    # Ordinary requests running the app at once per process (server/concurrency.py); 0: unbounded.
+    REQUEST_CONCURRENCY = int(os.environ.get("REQUEST_CONCURRENCY", "8"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
 
@@ -85,6 +87,8 @@ class TestConfig(Config):
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"
+    # Unbounded: the race tests send 20+ requests at once and every one must be inside the app together.
+    REQUEST_CONCURRENCY = 0
 
 
 class ProductionConfig(Config):

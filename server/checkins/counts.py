@@ -59,11 +59,25 @@ _COUNTS = AdmissionCount.__table__
 
 @cache
 def _increment(dialect_name: str):
-    upsert = insert_on_conflict(_COUNTS, dialect_name)
+    """Add to one shard and return the event's new total, in one round trip.
+
+    The total is this shard's new value plus the other shards as the statement sees them; increments
+    of one transaction run in order, each seeing the earlier ones, so the last one of an event
+    returns its total after all of them.
+    """
+    tenant_id, event_id, shard = bindparam("tenant_id"), bindparam("event_id"), bindparam("shard")
+    upsert = insert_on_conflict(_COUNTS, dialect_name).values(
+        tenant_id=tenant_id, event_id=event_id, shard=shard, admitted=bindparam("admitted")
+    )
+    others = (
+        select(func.coalesce(func.sum(_COUNTS.c.admitted), 0))
+        .where(_COUNTS.c.tenant_id == tenant_id, _COUNTS.c.event_id == event_id, _COUNTS.c.shard != shard)
+        .scalar_subquery()
+    )
     return upsert.on_conflict_do_update(
         index_elements=["tenant_id", "event_id", "shard"],
         set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
-    )
+    ).returning(_COUNTS.c.admitted + others)
 
 
 _TOTALS = (
@@ -95,17 +109,10 @@ def _apply(session: Session) -> None:
     increments = Counter((a.door.tenant_id, a.door.event_id, a.shard) for a in pending)
     connection = session.connection()
     increment = _increment(connection.dialect.name)
+    now: dict[int, int] = {}
     for (tenant_id, event_id, shard), n in sorted(increments.items()):
         row = {"tenant_id": tenant_id, "event_id": event_id, "shard": shard, "admitted": n}
-        connection.execute(increment, row)
-    by_tenant: dict[int, set[int]] = {}
-    for a in pending:
-        by_tenant.setdefault(a.door.tenant_id, set()).add(a.door.event_id)
-    now = {
-        event_id: total
-        for tenant_id, event_ids in by_tenant.items()
-        for event_id, total in totals(tenant_id, sorted(event_ids), session).items()
-    }
+        now[event_id] = connection.execute(increment, row).scalar_one()
     still_to_come = Counter(a.door.event_id for a in pending)
     for a in pending:  # each message carries the count right after its own admission
         still_to_come[a.door.event_id] -= 1

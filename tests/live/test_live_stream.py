@@ -179,6 +179,21 @@ def test_api_clients_get_one_checkin_per_admission_while_dashboards_may_take_bat
     assert len(batched) == 20 and dashboard.batches == 1  # the first at once, the other 19 in one list
 
 
+def test_two_doors_of_one_event_each_announce_the_events_running_total(world, client, opened):
+    """Each kiosk counts on a shard of its own; every message carries the sum over all of them."""
+    venue_id, _, tickets = _event_with_tickets(world, world.a, 6, capacity=6)
+    doors = [kiosk_token(world, world.a, venue_id) for _ in range(2)]
+    _, token = world.user(world.a, Role.COORDINATOR)
+    live = opened("yaroslavl", token)
+    live.wait_for("snapshot")
+
+    for n, (_, code) in enumerate(tickets):
+        assert scan(client, "yaroslavl", doors[n % 2], code)["result"] == "ok"
+
+    heard = live.wait_for("checkin", count=6, timeout=10)
+    assert [m["checked_in"] for m in sorted(heard, key=lambda m: m["id"])] == [1, 2, 3, 4, 5, 6]
+
+
 def test_reconnecting_dashboard_gets_exact_counts_from_the_database(world, client, opened):
     venue_id, event_id, tickets = _event_with_tickets(world, world.a, 5)
     kiosk = kiosk_token(world, world.a, venue_id)
