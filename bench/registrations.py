@@ -13,6 +13,7 @@ tickets == registered counter <= capacity. Prints numbers.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import subprocess
 import sys
@@ -23,12 +24,10 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, letters, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import free_port, letters, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
 
 
 def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, list[int]]:
@@ -96,14 +95,14 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
 
 
 def _race(port: int, event_id: int, school_ids: list[int], attempts: int, clients: int) -> dict:
-    url = f"http://127.0.0.1:{port}/api/v1/yaroslavl/events/{event_id}/registrations"
+    path = f"/api/v1/yaroslavl/events/{event_id}/registrations"
     counter = iter(range(attempts))
     lock = threading.Lock()
     statuses: dict[int, int] = {}
     latencies: list[float] = []
 
     def client(_):
-        session = requests.Session()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while True:
             with lock:
                 n = next(counter, None)
@@ -120,7 +119,7 @@ def _race(port: int, event_id: int, school_ids: list[int], attempts: int, client
                 "consent": True,
             }
             started = time.perf_counter()
-            status = session.post(url, json=body, timeout=60).status_code
+            status, _ = post_json(connection, path, body)
             elapsed = time.perf_counter() - started
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1
