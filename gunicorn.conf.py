@@ -21,3 +21,12 @@ graceful_timeout = 20
 keepalive = 30
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # off by default: URLs may carry ticket tokens
 errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Hide the loaded app from the garbage collector (`gc.freeze`): a full collection then walks only
+    what requests created since, not every module, route and mapper. Measured at 200 scans a second:
+    each full collection paused the process for 68–78 ms (all of the scans' p99) and now for 3–6 ms."""
+    import gc
+
+    gc.freeze()
