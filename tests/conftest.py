@@ -280,6 +280,28 @@ def runner(app, world):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def make_app(app, world):
+    """Another app on the test database with some settings changed, e.g. `make_app(RATELIMIT_ENABLED=True)`.
+
+    Each app binds the one `socketio` extension to a Socket.IO server of its own; the session app's
+    is given back afterwards, or the live tests that follow would emit into a server that no
+    dashboard is connected to.
+    """
+    from server.extensions import socketio
+
+    bound = ("server", "async_mode", "sockio_mw", "manage_session", "server_options")
+    saved = {name: getattr(socketio, name) for name in bound}
+
+    def make(**overrides):
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        return create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+    yield make
+    for name, value in saved.items():
+        setattr(socketio, name, value)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

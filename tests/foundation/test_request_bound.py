@@ -7,18 +7,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from server import create_app
 
-
-def _app_with_a_slow_page(world, limit: int):
+def _app_with_a_slow_page(make_app, limit: int):
     """An app bounded to `limit`, with a page that holds its slot until `release` is set."""
-    app = create_app(
-        {
-            "ENV_NAME": "test",
-            "SQLALCHEMY_DATABASE_URI": world.app.config["SQLALCHEMY_DATABASE_URI"],
-            "REQUEST_CONCURRENCY": limit,
-        }
-    )
+    app = make_app(REQUEST_CONCURRENCY=limit)
     state = {"running": 0, "most": 0}
     lock, release = threading.Lock(), threading.Event()
 
@@ -44,8 +36,8 @@ def _wait_until(predicate, timeout: float = 5.0) -> bool:
     return True
 
 
-def test_requests_beyond_the_bound_wait_their_turn_and_every_one_is_answered(world):
-    app, state, release = _app_with_a_slow_page(world, limit=2)
+def test_requests_beyond_the_bound_wait_their_turn_and_every_one_is_answered(make_app):
+    app, state, release = _app_with_a_slow_page(make_app, limit=2)
     with ThreadPoolExecutor(max_workers=6) as pool:
         answers = [pool.submit(lambda: app.test_client().get("/_slow")) for _ in range(6)]
         assert _wait_until(lambda: state["running"] == 2)
@@ -56,8 +48,8 @@ def test_requests_beyond_the_bound_wait_their_turn_and_every_one_is_answered(wor
     assert statuses == [200] * 6 and state["most"] == 2
 
 
-def test_a_dashboard_connects_while_every_slot_is_busy(world):
-    app, state, release = _app_with_a_slow_page(world, limit=1)
+def test_a_dashboard_connects_while_every_slot_is_busy(make_app):
+    app, state, release = _app_with_a_slow_page(make_app, limit=1)
     with ThreadPoolExecutor(max_workers=2) as pool:
         busy = pool.submit(lambda: app.test_client().get("/_slow"))
         assert _wait_until(lambda: state["running"] == 1)

@@ -159,17 +159,8 @@ def test_school_staff_register_only_their_school_and_skip_the_rate_limit(app, cl
     assert client.post(_url(world, event), json=body(mine), headers=bearer("pk_nonsense")).status_code == 401
 
 
-def test_public_registration_is_rate_limited_per_client(world):
-    from server import create_app
-
-    app = create_app(
-        {
-            "ENV_NAME": "test",
-            "SQLALCHEMY_DATABASE_URI": world.app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "REGISTRATION_RATE_LIMIT": "3 per minute",
-        }
-    )
+def test_public_registration_is_rate_limited_per_client(world, make_app):
+    app = make_app(RATELIMIT_ENABLED=True, REGISTRATION_RATE_LIMIT="3 per minute")
     client = app.test_client()
     school = world.school(world.a)
     event = world.event(world.a)
@@ -181,19 +172,11 @@ def test_public_registration_is_rate_limited_per_client(world):
 
 
 @pytest.mark.parametrize("trusted_proxies", [0, 1])
-def test_behind_a_trusted_proxy_each_parent_has_their_own_limit(world, trusted_proxies):
+def test_behind_a_trusted_proxy_each_parent_has_their_own_limit(world, make_app, trusted_proxies):
     """Behind nginx every request comes from 127.0.0.1: without trusting X-Forwarded-For, a whole
     region's parents would share one limit; trusting it when nothing sets it would let anyone dodge it."""
-    from server import create_app
-
-    app = create_app(
-        {
-            "ENV_NAME": "test",
-            "SQLALCHEMY_DATABASE_URI": world.app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "REGISTRATION_RATE_LIMIT": "2 per minute",
-            "TRUSTED_PROXIES": trusted_proxies,
-        }
+    app = make_app(
+        RATELIMIT_ENABLED=True, REGISTRATION_RATE_LIMIT="2 per minute", TRUSTED_PROXIES=trusted_proxies
     )
     client = app.test_client()
     school = world.school(world.a)
