@@ -60,3 +60,24 @@ def test_a_dashboard_connects_while_every_slot_is_busy(make_app):
             release.set()
         assert opened.status_code == 200 and opened.get_data(as_text=True).startswith("0{")
         assert busy.result(timeout=10).status_code == 200
+
+
+def test_a_freed_slot_goes_to_the_request_that_waited_longest_not_to_a_newcomer():
+    from server.concurrency import FairSlots
+
+    slots, served = FairSlots(1), []
+
+    def request(name: str) -> None:
+        with slots:
+            served.append(name)
+
+    slots.__enter__()  # a long request holds the only slot
+    waiting = threading.Thread(target=request, args=("waited",))
+    waiting.start()
+    assert _wait_until(lambda: len(slots._waiting) == 1)
+    slots.__exit__(None, None, None)  # its slot is handed over...
+    newcomer = threading.Thread(target=request, args=("newcomer",))
+    newcomer.start()  # ...so a request arriving now cannot take it first
+    waiting.join(5)
+    newcomer.join(5)
+    assert served == ["waited", "newcomer"]
