@@ -192,9 +192,9 @@ def _register_students(tenant: Tenant, schools: list[School]) -> None:
             guardian_phone=f"+7 915 {100 + n:03d}-{20 + n:02d}-{30 + n:02d}",
             consent=True,
         )
-        tickets.register(event.id, data, tenant.tz)
+        tickets.register(event, data, tenant.tz)
         if n < 3:
-            tickets.register(trials[n].id, data, tenant.tz)
+            tickets.register(trials[n], data, tenant.tz)
     rows = [
         importing.Row(line=i + 2, last_name=last, first_name=first, middle_name=middle, class_label="8А")
         for i, (last, first, middle) in enumerate(CLASS_8A)

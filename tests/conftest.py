@@ -201,7 +201,7 @@ class World:
             event = tickets.find_event(event_id)
             now = min(utcnow(), event.ends_at - _td(minutes=1))
             ticket = tickets.register(
-                event_id,
+                event,
                 tickets.Registration(
                     student=tickets.StudentInput(
                         last_name=last_name,

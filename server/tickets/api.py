@@ -78,7 +78,7 @@ def register(event_id: int):
             abort(404)
         if principal.role not in REGISTRARS:
             raise Forbidden("Записывать учеников могут школа, муниципальный и региональный координатор.")
-    get_or_404(Event, event_id)  # another region's (or no) event: 404 before anything else
+    event = get_or_404(Event, event_id)  # another region's (or no) event: 404 before anything else
     body = parse_body(RegistrationIn)
     data = services.Registration(
         student=services.StudentInput(
@@ -97,7 +97,7 @@ def register(event_id: int):
         source="api" if principal else "public",
         registered_by_id=principal.user_id if principal else None,
     )
-    ticket = services.register(event_id, data, g.tenant.tz, principal=principal)
+    ticket = services.register(event, data, g.tenant.tz, principal=principal)
     return jsonify(
         ticket={
             "id": ticket.id,

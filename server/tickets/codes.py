@@ -66,23 +66,24 @@ def _new_key_pair() -> dict[str, bytes]:
     }
 
 
+_ACTIVE = select(SigningKey).where(SigningKey.active.is_(True)).order_by(SigningKey.key_id.desc()).limit(1)
+
+
 def active_key(tenant_id: int) -> SigningKey:
     """The region's current signing key, created on first use."""
-    key = db.session.scalar(
-        select(SigningKey).where(SigningKey.active.is_(True)).order_by(SigningKey.key_id.desc())
-    )
-    return key or rotate_key(tenant_id)
+    return db.session.scalar(_ACTIVE) or rotate_key(tenant_id)
 
 
-def ensure_key(tenant_id: int) -> None:
-    """Make sure the region has a signing key before a registration takes any lock.
+def ensure_key(tenant_id: int) -> SigningKey:
+    """The region's current signing key, created here if it has none, before a registration takes any lock.
 
     Called first thing: concurrent first registrations then queue on this one insert while holding
     nothing, instead of finding each other's uncommitted key while each holds a student or event lock.
+    The key it returns signs the registration's codes (`sign(..., key=)`): no second read.
     """
-    exists = db.session.scalar(select(SigningKey.id).where(SigningKey.active.is_(True)).limit(1))
-    if exists is not None:
-        return
+    key = db.session.scalar(_ACTIVE)
+    if key is not None:
+        return key
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -92,6 +93,7 @@ def ensure_key(tenant_id: int) -> None:
         .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **_new_key_pair())
         .on_conflict_do_nothing()
     )
+    return db.session.scalar(_ACTIVE)
 
 
 def rotate_key(tenant_id: int) -> SigningKey:
@@ -140,13 +142,13 @@ def verification_keys() -> dict[int, bytes]:
 _public_keys: dict[int | None, tuple[float, dict[int, bytes]]] = {}
 
 
-def sign(kind: CodeKind, tenant_id: int, object_id: int, event_id: int) -> str:
-    return signer(tenant_id)(kind, object_id, event_id)
+def sign(kind: CodeKind, tenant_id: int, object_id: int, event_id: int, key: SigningKey | None = None) -> str:
+    return signer(tenant_id, key)(kind, object_id, event_id)
 
 
-def signer(tenant_id: int) -> Callable[[CodeKind, int, int], str]:
-    """`sign` for many codes of one region: the active key is read once (bulk seeding, benchmarks)."""
-    key = active_key(tenant_id)
+def signer(tenant_id: int, key: SigningKey | None = None) -> Callable[[CodeKind, int, int], str]:
+    """`sign` for many codes of one region: the active key (or `key`) is read once (bulk seeding)."""
+    key = key or active_key(tenant_id)
     private = Ed25519PrivateKey.from_private_bytes(key.private_key)
 
     def sign_one(kind: CodeKind, object_id: int, event_id: int) -> str:

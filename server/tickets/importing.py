@@ -311,7 +311,7 @@ def register_class(
     if consent_date > now.astimezone(tz).date():
         raise Invalid("Дата сбора согласий не может быть в будущем.", code="invalid_consent_date")
     given_at = datetime.combine(consent_date, time(12), tzinfo=tz)
-    codes.ensure_key(school.tenant_id)
+    key = codes.ensure_key(school.tenant_id)
     check_rows(event, school_id, rows)
     valid = [r for r in rows if r.ok]
     refused = [(r, "; ".join(r.problems)) for r in rows if not r.ok]
@@ -342,7 +342,9 @@ def register_class(
         )
         try:
             with db.session.begin_nested():
-                tickets.append(services.register_locked(event, students[row.line], school, data, tz, now))
+                tickets.append(
+                    services.register_locked(event, students[row.line], school, data, tz, now, key=key)
+                )
         except DomainError as error:
             refused.append((row, error.message))
     refused.sort(key=lambda item: item[0].line)

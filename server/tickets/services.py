@@ -26,7 +26,7 @@ from server.extensions import db
 from server.text import normalise_name
 from server.tickets import codes, rules
 from server.tickets.consent import CONSENT_VERSION
-from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
+from server.tickets.models import Consent, ConsentMethod, SigningKey, Student, Ticket, TicketStatus
 from server.tickets.rules import RegistrationRefused
 from tenants.scoping import current_tenant_id
 
@@ -213,24 +213,26 @@ def student_for(data: StudentInput) -> tuple[Student, bool]:
 
 
 def register(
-    event_id: int,
+    event: Event,
     data: Registration,
     tz: ZoneInfo,
     *,
     principal: Principal | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Register one student: validate, lock the student then the event, check every rule, issue."""
+    """Register one student: validate, lock the student then the event, check every rule, issue.
+
+    The caller has loaded the event (a page or the API answers 404 for another region's first).
+    """
     now = now or utcnow()
     data = _validated(data)
-    codes.ensure_key(current_tenant_id())
+    key = codes.ensure_key(current_tenant_id())
     school = _school(data.student.school_id)
     check_school_scope(principal, school)
-    event = find_event(event_id)
     rules.check_open(event, now)
     rules.check_grade(event, data.student.grade)
     student, created = student_for(data.student)
-    return register_locked(event, student, school, data, tz, now, new_student=created)
+    return register_locked(event, student, school, data, tz, now, new_student=created, key=key)
 
 
 def register_locked(
@@ -243,6 +245,7 @@ def register_locked(
     *,
     replaces: Ticket | None = None,
     new_student: bool = False,
+    key: SigningKey | None = None,
 ) -> Ticket:
     """Issue a ticket; the caller holds the student's lock, the event's is taken last.
 
@@ -280,7 +283,7 @@ def register_locked(
     )
     db.session.add(ticket)
     db.session.flush()
-    ticket.code = codes.sign(codes.CodeKind.TICKET, ticket.tenant_id, ticket.id, event.id)
+    ticket.code = codes.sign(codes.CodeKind.TICKET, ticket.tenant_id, ticket.id, event.id, key=key)
     db.session.flush()
     claim = rules.claim_seat(event.id, school.municipality_id, school.id, now)
     if claim.in_quota:

@@ -118,7 +118,7 @@ def register(event_id: int):
         try:
             if school_id is None and candidates:
                 raise DomainError("Уточните школу: выберите её из списка ниже.", code="choose_school")
-            ticket = services.register(event.id, data, g.tenant.tz)
+            ticket = services.register(event, data, g.tenant.tz)
         except DomainError as error:
             refusal, status = error, (error.status if error.status >= 400 else 422)
         else:

@@ -45,7 +45,7 @@ def _race(app, region_, attempts: list[tuple[int, services.StudentInput]]) -> Co
         barrier.wait(timeout=30)  # before touching the database: on SQLite a transaction holds the write lock
         with app.app_context(), tenant_scope(region_.id):
             try:
-                services.register(event_id, data, tz)
+                services.register(services.find_event(event_id), data, tz)
                 db.session.commit()
                 return "ok"
             except DomainError as error:
