@@ -5,12 +5,14 @@ Run by hand (loopback only; stops what it starts):
     DATABASE_URL=postgresql://postgres@127.0.0.1/propusk_bench REDIS_URL=redis://127.0.0.1:6379/3 \\
         .venv/bin/python bench/live.py --mode both
 
-It upgrades the schema, adds a fresh benchmark region (nothing else is touched), registers the tickets
-through the real registration service, pairs one kiosk per venue, starts `gunicorn wsgi:app`
-(one process without Redis, and/or two processes sharing Redis), connects the dashboards as real
-python-socketio WebSocket clients in a separate process, then posts admissions to
-`POST /api/v1/<t>/checkins` at a fixed rate (open loop) and measures, for every (admission, dashboard)
-pair, the time from sending the scan to the dashboard receiving its `checkin`.
+It upgrades the schema, adds a fresh benchmark region (nothing else is touched), seeds its tickets
+(`bench.common.seed_tickets`, which leaves the database vacuumed and checkpointed), pairs one kiosk per
+venue, starts `gunicorn wsgi:app` (`--mode 1`: one process without Redis; `2`: two alike processes
+sharing Redis; `split`: a web process for the dashboards and an API process for the kiosks), connects
+the dashboards as WebSocket clients speaking Socket.IO's wire protocol in a separate process, then
+posts admissions to `POST /api/v1/<t>/checkins` at a fixed rate (open loop; the first second's scans
+warm the server up and are not measured) and measures, for every (admission, dashboard) pair, the
+time from sending the scan to the dashboard receiving its `checkin`.
 The load generator and the dashboards run on the same machine as the servers: the figures include
 their CPU use (pessimistic on 2 cores).
 """
