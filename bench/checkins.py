@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
 
 
 def _env(args) -> dict[str, str]:
@@ -148,19 +148,16 @@ def drive(args, slug: str, tokens: list[str], codes: list[str], kiosks_n: int) -
 
     def kiosk(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-        headers = {"Authorization": f"Bearer {tokens[i]}", "Content-Type": "application/json"}
+        headers = {"Authorization": f"Bearer {tokens[i]}"}
         path = f"/api/v1/{slug}/checkins"
         barrier.wait()
         for code in shares[i]:
             if time.perf_counter() >= stop_at[0]:
                 break
-            body = json.dumps({"code": code, "scan_id": uuid.uuid4().hex})
             t0 = time.perf_counter()
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            data = response.read()
+            status, answer = post_json(conn, path, {"code": code, "scan_id": uuid.uuid4().hex}, headers)
             latencies[i].append(time.perf_counter() - t0)
-            result = json.loads(data).get("result", f"http_{response.status}")
+            result = answer.get("result", f"http_{status}")
             results[i][result] = results[i].get(result, 0) + 1
             if args.pace:  # a real door: the next teenager steps up after a moment
                 time.sleep(max(0.0, args.pace - (time.perf_counter() - t0)))
