@@ -236,7 +236,7 @@ def main() -> None:
     )
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1/propusk_kiosk")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
-    parser.add_argument("--tickets", type=int, default=30000)
+    parser.add_argument("--tickets", type=int, default=60000)
     parser.add_argument("--kiosks", type=int, default=32)
     parser.add_argument("--levels", default="8,32")
     parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level")

@@ -29,9 +29,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, letters, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
 
+WARMUP_ATTEMPTS = 500  # registrations on a separate event before the measured race, not counted
 
-def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, list[int]]:
-    """A fresh schema via the real migrations, one region, `schools` schools, one event."""
+
+def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, int, list[int]]:
+    """A fresh schema via the real migrations, one region, `schools` schools, the measured event and
+    a warm-up event."""
     from sqlalchemy import text
 
     from server import create_app
@@ -62,23 +65,26 @@ def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, list[int
             ]
             venue = catalog.save_venue(None, name="Колледж", address="ул. Гагарина, 8")
             start = utcnow() + timedelta(days=7)
-            event = catalog.save_event(
-                None,
-                catalog.EventInput(
-                    title="День открытых дверей",
-                    programme="open_day",
-                    format="in_person",
-                    venue_id=venue.id,
-                    starts_at=start,
-                    ends_at=start + timedelta(hours=4),
-                    capacity=capacity,
-                    grade_min=8,
-                    grade_max=11,
-                ),
-                ZoneInfo("Europe/Moscow"),
-            )
+            event_ids = [
+                catalog.save_event(
+                    None,
+                    catalog.EventInput(
+                        title=title,
+                        programme="open_day",
+                        format="in_person",
+                        venue_id=venue.id,
+                        starts_at=start,
+                        ends_at=start + timedelta(hours=4),
+                        capacity=seats,
+                        grade_min=8,
+                        grade_max=11,
+                    ),
+                    ZoneInfo("Europe/Moscow"),
+                ).id
+                for title, seats in (("День открытых дверей", capacity), ("Разминка", WARMUP_ATTEMPTS))
+            ]
             db.session.commit()
-            return event.id, school_ids
+            return event_ids[0], event_ids[1], school_ids
 
 
 def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Popen:
@@ -94,7 +100,9 @@ def _start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Po
     return start_gunicorn(port, env)
 
 
-def _race(port: int, event_id: int, school_ids: list[int], attempts: int, clients: int) -> dict:
+def _race(
+    port: int, event_id: int, school_ids: list[int], attempts: int, clients: int, surname: str = "Ученик"
+) -> dict:
     path = f"/api/v1/yaroslavl/events/{event_id}/registrations"
     counter = iter(range(attempts))
     lock = threading.Lock()
@@ -110,7 +118,7 @@ def _race(port: int, event_id: int, school_ids: list[int], attempts: int, client
                 return
             body = {
                 "student": {
-                    "last_name": f"Ученик{letters(n)}",
+                    "last_name": f"{surname}{letters(n)}",
                     "first_name": "Иван",
                     "grade": 9,
                     "school_id": school_ids[n % len(school_ids)],
@@ -222,10 +230,12 @@ def main() -> None:
     if not database_url.startswith(("postgres://", "postgresql")):
         raise SystemExit("DATABASE_URL must point at PostgreSQL")
 
-    event_id, school_ids = _seed(database_url, args.capacity, args.schools)
+    event_id, warmup_id, school_ids = _seed(database_url, args.capacity, args.schools)
     port = free_port()
     server = _start_gunicorn(database_url, port, args.workers)
     try:
+        # Warm the workers (connections, prepared statements, caches) on students and seats of their own.
+        _race(port, warmup_id, school_ids, WARMUP_ATTEMPTS, args.clients, surname="Разминка")
         result = _race(port, event_id, school_ids, args.attempts, args.clients)
     finally:
         stop_gunicorn(server)

@@ -8,6 +8,11 @@ dashboards, two runs each): unbounded, scans answered in p99 114 / 60 ms and das
 p99 146 / 96 ms; bounded to 8, 39 / 45 ms and 79 / 88 ms. Served in arrival order, 32 kiosks at a
 saturated door wait p99 117–123 ms instead of 162–202 ms.
 
+The default is 4, measured the same way, runs interleaved: a registration rush (`bench/registrations.py`)
+gave 232–288 requests/s at 4 against 194–245 at 8, because whoever holds the event's row lock must win
+the GIL back before it can commit; 32 kiosks (`bench/checkins.py`) gave 726–755 admissions/s against
+622–636; one process serving 100 dashboards at 200 scans/s still updates them in p99 59 ms.
+
 A request waiting here sleeps on a lock and costs nothing. Socket.IO's own requests never reach this:
 Flask-SocketIO's middleware, wrapped around it, answers them first.
 """

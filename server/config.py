@@ -30,7 +30,7 @@ class Config:
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
     DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", "20"))
     # Ordinary requests running the app at once per process (server/concurrency.py); 0: unbounded.
-    REQUEST_CONCURRENCY = int(os.environ.get("REQUEST_CONCURRENCY", "8"))
+    REQUEST_CONCURRENCY = int(os.environ.get("REQUEST_CONCURRENCY", "4"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
 

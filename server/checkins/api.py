@@ -19,6 +19,7 @@ from server.accounts.services import membership_in
 from server.api import api_blueprint, documented, parse_body
 from server.catalog.services import admitted_counts
 from server.checkins import groups, kiosks, offline, services, today
+from server.database import statement_transactions
 from server.errors import NotFound
 from server.extensions import limiter
 
@@ -144,6 +145,7 @@ def pair():
 
 
 @bp.post("/<tenant>/checkins")
+@statement_transactions
 @kiosk_only
 @documented(
     "Admit a scanned code: result ok | already_checked_in | cancelled | wrong_venue | outside_window | "

@@ -5,24 +5,28 @@ door); a counter row per event would make every door wait on every other. So eac
 split into shards — a kiosk's own shard at the door, one of `LINK_SHARDS` for admissions without a
 kiosk — and is the sum of its shards.
 
-Increments are applied in `before_commit`, in a fixed order, after every check-in row of the
-transaction is written: a transaction holds a counter lock only while it commits, so an offline sync
-or a class admitted in one go can never deadlock with a door scanning one of the same tickets.
-The live `checkin` message of each admission is queued there too, carrying the new count.
+A scan admits one ticket, and `log_admission` writes its check-in row and counts it in the same
+statement on PostgreSQL (one round trip; the door's hot path). A transaction that admits many
+(an offline sync, a class ticked on its checklist) runs inside `many_admissions()`: its increments
+wait for `before_commit` and are applied in a fixed order after every check-in row is written, so it
+holds counter locks only while it commits and never deadlocks with a door scanning one of the same
+tickets. Either way the live `checkin` message of each admission carries the event's new count.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
-from server.checkins.models import AdmissionCount, AdmissionMethod
+from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
 from server.database import insert_on_conflict
 from server.extensions import db
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from server.checkins.services import DoorTicket
 
 PENDING = "admissions_to_count"
+MANY = "many_admissions"
 LINK_SHARDS = 16
 
 
@@ -50,11 +55,77 @@ class Admitted:
         return -1 - self.door.id % LINK_SHARDS  # negative: never a kiosk's
 
 
-def count_on_commit(admitted: Admitted, session: Session | None = None) -> None:
-    (session or db.session()).info.setdefault(PENDING, []).append(admitted)
+@contextmanager
+def many_admissions(session: Session | None = None) -> Iterator[None]:
+    """Admissions inside count at commit, in a fixed order (a transaction that admits many tickets)."""
+    info = (session or db.session()).info
+    info[MANY] = info.get(MANY, 0) + 1
+    try:
+        yield
+    finally:
+        info[MANY] -= 1
 
 
+_CHECKINS = Checkin.__table__
 _COUNTS = AdmissionCount.__table__
+_SCAN_COLUMNS = (
+    "tenant_id", "ticket_id", "event_id", "kiosk_id", "user_id", "result", "method", "scan_id",
+    "scanned_at", "created_at", "message", "conflict",
+)  # fmt: skip
+
+
+@cache
+def log_scan(dialect_name: str):
+    """Insert a scan row, or nothing when a unique rule refuses it (admitted once; a kiosk's scan_id
+    once), returning its id. ON CONFLICT DO NOTHING waits for a racing admission of the same ticket
+    to commit, then yields to it: one statement, no savepoint."""
+    values = {name: bindparam(name, type_=_CHECKINS.c[name].type) for name in _SCAN_COLUMNS}
+    return (
+        insert_on_conflict(_CHECKINS, dialect_name)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(_CHECKINS.c.id)
+    )
+
+
+def log_admission(row: dict[str, Any], admitted: Admitted, session: Session | None = None) -> int | None:
+    """Write an admitted scan row and count it; None when a unique rule refused the row.
+
+    Alone in its transaction, the increment rides in the same statement on PostgreSQL and the live
+    message is queued at once with the new total; inside `many_admissions()` it waits for commit.
+    """
+    session = session or db.session()
+    connection = session.connection()
+    dialect = connection.dialect.name
+    if session.info.get(MANY):
+        checkin_id = connection.execute(log_scan(dialect), row).scalar()
+        if checkin_id is not None:
+            session.info.setdefault(PENDING, []).append(replace(admitted, checkin_id=checkin_id))
+        return checkin_id
+    shard = {"shard": admitted.shard, "admitted": 1}
+    if dialect == "postgresql":
+        written = connection.execute(_logged_and_counted(), {**row, **shard}).first()
+        if written is None:
+            return None
+        checkin_id, total = written
+    else:  # SQLite: no INSERT inside WITH; its one writer at a time makes two statements as safe
+        checkin_id = connection.execute(log_scan(dialect), row).scalar()
+        if checkin_id is None:
+            return None
+        total = connection.execute(_increment(dialect), {**row, **shard}).scalar_one()
+    from server.live.services import announce_checkin
+
+    announce_checkin(replace(admitted, checkin_id=checkin_id), total, session)
+    return checkin_id
+
+
+def _others(tenant_id, event_id, shard):
+    """The event's admitted on every shard but this one, as the statement's snapshot sees them."""
+    return (
+        select(func.coalesce(func.sum(_COUNTS.c.admitted), 0))
+        .where(_COUNTS.c.tenant_id == tenant_id, _COUNTS.c.event_id == event_id, _COUNTS.c.shard != shard)
+        .scalar_subquery()
+    )
 
 
 @cache
@@ -69,15 +140,36 @@ def _increment(dialect_name: str):
     upsert = insert_on_conflict(_COUNTS, dialect_name).values(
         tenant_id=tenant_id, event_id=event_id, shard=shard, admitted=bindparam("admitted")
     )
-    others = (
-        select(func.coalesce(func.sum(_COUNTS.c.admitted), 0))
-        .where(_COUNTS.c.tenant_id == tenant_id, _COUNTS.c.event_id == event_id, _COUNTS.c.shard != shard)
-        .scalar_subquery()
-    )
+    others = _others(tenant_id, event_id, shard)
     return upsert.on_conflict_do_update(
         index_elements=["tenant_id", "event_id", "shard"],
         set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
     ).returning(_COUNTS.c.admitted + others)
+
+
+@cache
+def _logged_and_counted():
+    """PostgreSQL: the scan row and its increment in one statement, returning (check-in id, total).
+
+    A refused row (already admitted) inserts nothing, so nothing is counted and no row comes back.
+    Rows a WITH clause writes are visible only through its RETURNING, hence `logged` feeds `counted`.
+    """
+    logged = log_scan("postgresql").returning(_CHECKINS.c.tenant_id, _CHECKINS.c.event_id).cte("logged")
+    tenant_id, event_id, shard = bindparam("tenant_id"), bindparam("event_id"), bindparam("shard")
+    upsert = insert_on_conflict(_COUNTS, "postgresql").from_select(
+        ["tenant_id", "event_id", "shard", "admitted"],
+        select(logged.c.tenant_id, logged.c.event_id, shard, bindparam("admitted")),
+    )
+    counted = (
+        upsert.on_conflict_do_update(
+            index_elements=["tenant_id", "event_id", "shard"],
+            set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
+        )
+        .returning(_COUNTS.c.admitted)
+        .cte("counted")
+    )
+    others = _others(tenant_id, event_id, shard)
+    return select(logged.c.id, counted.c.admitted + others).select_from(logged.join(counted, true()))
 
 
 _TOTALS = (

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -17,10 +16,10 @@ from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
-from server.checkins.counts import Admitted, count_on_commit
+from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
 from server.checkins.kiosks import DoorKiosk
 from server.checkins.models import AdmissionMethod, Checkin, ScanResult
-from server.database import insert_on_conflict, utcnow
+from server.database import utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
 from server.tickets import codes
@@ -214,12 +213,6 @@ def _refusal(door: DoorTicket, kiosk: DoorKiosk | None, moment: datetime) -> tup
     return None
 
 
-@cache
-def _log_scan(dialect_name: str):
-    checkins = Checkin.__table__
-    return insert_on_conflict(checkins, dialect_name).on_conflict_do_nothing().returning(checkins.c.id)
-
-
 @dataclass(frozen=True)
 class _Scan:
     """Who scanned, how and when: the same for every row one scan may write."""
@@ -234,14 +227,11 @@ class _Scan:
     def offline(self) -> bool:
         return self.method == AdmissionMethod.OFFLINE
 
-    def log(
+    def row(
         self, result: ScanResult, message: str, door: DoorTicket | None = None, conflict: bool = False
-    ) -> int | None:
-        """Insert the scan row; None when a unique rule refused it (admitted once; a kiosk's scan_id
-        once). One statement, no savepoint: ON CONFLICT DO NOTHING waits for a racing admission of
-        the same ticket to commit, then yields to it."""
+    ) -> dict[str, Any]:
         kiosk = self.kiosk
-        row = {
+        return {
             "tenant_id": door.tenant_id if door else kiosk.tenant_id,
             "ticket_id": door.id if door else None,
             "event_id": door.event_id if door else None,
@@ -255,8 +245,20 @@ class _Scan:
             "message": message,
             "conflict": conflict,
         }
+
+    def log(
+        self, result: ScanResult, message: str, door: DoorTicket | None = None, conflict: bool = False
+    ) -> int | None:
+        """Insert a refused scan's row; None when its scan_id was logged already (`counts.log_scan`)."""
         connection = db.session.connection()
-        return connection.execute(_log_scan(connection.dialect.name), row).scalar()
+        row = self.row(result, message, door, conflict)
+        return connection.execute(log_scan(connection.dialect.name), row).scalar()
+
+    def admit(self, door: DoorTicket) -> int | None:
+        """Insert the admitted row and count it; None when the ticket (or this scan_id) is in already."""
+        kiosk_id = self.kiosk.id if self.kiosk else None
+        admitted = Admitted(door, 0, kiosk_id, self.method, self.moment)
+        return log_admission(self.row(ScanResult.OK, MESSAGES[ScanResult.OK], door), admitted)
 
     def replay(self) -> Admission | None:
         if self.kiosk is None or not self.scan_id:
@@ -325,7 +327,7 @@ def _admit(door: DoorTicket, scan: _Scan) -> Admission:
     if refusal is not None:
         # An offline kiosk already let this person in: the coordinator must see the disagreement.
         return scan.refuse(*refusal, door, conflict=scan.offline)
-    checkin_id = scan.log(ScanResult.OK, MESSAGES[ScanResult.OK], door)
+    checkin_id = scan.admit(door)
     if checkin_id is None:  # admitted before (rule 7), or this very scan_id again
         earlier = scan.replay()
         if earlier is not None:
@@ -334,7 +336,6 @@ def _admit(door: DoorTicket, scan: _Scan) -> Admission:
         conflict = scan.offline and first.kiosk_id != (kiosk.id if kiosk else None)
         message = _already_message(first)
         return scan.refuse(ScanResult.ALREADY_CHECKED_IN, message, door, conflict, first.scanned_at)
-    count_on_commit(Admitted(door, checkin_id, kiosk.id if kiosk else None, scan.method, scan.moment))
     return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], door.details(), scan.moment, checkin_id)
 
 
@@ -375,16 +376,17 @@ def sync_offline(kiosk: DoorKiosk, items: list[dict[str, Any]]) -> list[dict[str
         range(len(items)),
         key=lambda i: ((items[i]["code"] or "").strip().upper(), items[i]["scanned_at"], items[i]["scan_id"]),
     )
-    for i in order:
-        item = items[i]
-        answer = admit(
-            item["code"],
-            kiosk,
-            scan_id=item["scan_id"],
-            scanned_at=item["scanned_at"],
-            method=AdmissionMethod.OFFLINE,
-        )
-        answers[i] = {"scan_id": item["scan_id"], **answer.as_json(), "conflict": answer.conflict}
+    with many_admissions():
+        for i in order:
+            item = items[i]
+            answer = admit(
+                item["code"],
+                kiosk,
+                scan_id=item["scan_id"],
+                scanned_at=item["scanned_at"],
+                method=AdmissionMethod.OFFLINE,
+            )
+            answers[i] = {"scan_id": item["scan_id"], **answer.as_json(), "conflict": answer.conflict}
     return answers
 
 
