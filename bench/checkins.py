@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import CpuMeter, post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
 
 
 def _env(args) -> dict[str, str]:
@@ -274,14 +274,18 @@ def main() -> None:
             # Warm up connections and caches on tickets of their own, then measure on fresh tickets.
             warmup = drive(args, slug, tokens, warm[n], level)
             answered_ok += warmup["admitted"]
+            meter = CpuMeter(args.port)
+            meter.start()
             stats = driver(args, slug, tokens, rest[n * share : (n + 1) * share], level)
+            cpu = meter.per(stats["requests"])
             answered_ok += stats["admitted"]
             report.append(stats)
             print(
                 f"{level:>3} kiosks: {stats['per_second']:7.0f} admissions/s  "
                 f"p50 {stats['p50_ms']:6.1f} ms  p99 {stats['p99_ms']:6.1f} ms  "
                 f"max {stats['max_ms']:6.1f} ms  "
-                f"({stats['requests']} scans in {stats['seconds']:.1f}s: {stats['results']})",
+                f"({stats['requests']} scans in {stats['seconds']:.1f}s: {stats['results']})\n"
+                f"            {cpu} per scan",
                 flush=True,
             )
         time.sleep(1.0)

@@ -78,6 +78,43 @@ def start_gunicorn(port: int, env: dict[str, str]) -> subprocess.Popen:
     raise SystemExit(f"gunicorn on {port} did not start (set BENCH_SERVER_LOG=file to see why)")
 
 
+class CpuMeter:
+    """CPU seconds (user + system, from /proc; Linux) that gunicorn's processes and PostgreSQL's spend
+    between `start()` and `stop()`. Throughput on a shared two-core machine swings by a third from one
+    run to the next; the CPU an operation costs moves far less, so it is the figure to compare."""
+
+    def __init__(self, gunicorn_port: int) -> None:
+        self.needles = {"gunicorn": f"127.0.0.1:{gunicorn_port}".encode(), "postgres": b"postgres: "}
+        self.spent: dict[str, float] = {}
+
+    @staticmethod
+    def _seconds(needle: bytes) -> float:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if needle not in Path(stat.parent, "cmdline").read_bytes():
+                    continue
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def start(self) -> None:
+        self.spent = {name: -self._seconds(needle) for name, needle in self.needles.items()}
+
+    def stop(self) -> dict[str, float]:
+        return {name: spent + self._seconds(self.needles[name]) for name, spent in self.spent.items()}
+
+    def per(self, count: int) -> str:
+        """'gunicorn X ms + PostgreSQL Y ms of CPU per <thing>' for what `stop()` measured."""
+        spent = self.stop()
+        return (
+            f"gunicorn {spent['gunicorn'] * 1000 / max(count, 1):.2f} ms + "
+            f"PostgreSQL {spent['postgres'] * 1000 / max(count, 1):.2f} ms of CPU"
+        )
+
+
 def stop_gunicorn(process: subprocess.Popen) -> None:
     """Stop the server and all its workers."""
     try:

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, letters, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import CpuMeter, free_port, letters, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
 
 WARMUP_ATTEMPTS = 500  # registrations on a separate event before the measured race, not counted
 
@@ -236,7 +236,10 @@ def main() -> None:
     try:
         # Warm the workers (connections, prepared statements, caches) on students and seats of their own.
         _race(port, warmup_id, school_ids, WARMUP_ATTEMPTS, args.clients, surname="Разминка")
+        meter = CpuMeter(port)
+        meter.start()
         result = _race(port, event_id, school_ids, args.attempts, args.clients)
+        cpu = meter.per(args.attempts)
     finally:
         stop_gunicorn(server)
     active, registered, capacity = _check(database_url, event_id)
@@ -248,6 +251,7 @@ def main() -> None:
         f"  throughput: {args.attempts / result['wall']:.0f} requests/s, {ok / result['wall']:.0f} tickets/s"
     )
     print(f"  latency: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms")
+    print(f"  {cpu} per request")
     overbooked = active > capacity or registered != active or ok != active
     print(
         f"  database: {active} active tickets, registered counter {registered}, capacity {capacity} -> "
