@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from server.extensions import db
@@ -115,6 +115,9 @@ class Event(TenantScoped, db.Model):
     description: Mapped[str] = mapped_column(String(2000), default="")
     broadcast_url: Mapped[str | None] = mapped_column(String(500))
     quota_deadline: Mapped[datetime | None] = mapped_column()
+    # Whether any municipality has a quota here: read with the seat under the event's lock, so the
+    # registrations of an event without quotas (most) skip reading them (see tickets.rules).
+    has_quotas: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     programme: Mapped[Programme] = relationship(
         primaryjoin="Event.programme_id == Programme.id", foreign_keys="Event.programme_id"

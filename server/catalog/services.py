@@ -232,6 +232,7 @@ def _set_quotas(event: Event, wanted: dict[int, int]) -> None:
             raise Conflict(f"Квота меньше уже занятых мест ({quota.used}).", code="quota_below_used")
         else:
             quota.seats = seats
+    event.has_quotas = bool(wanted)
 
 
 def events_query(*, programme_kind: str | None = None, upcoming_from: datetime | None = None):

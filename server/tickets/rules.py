@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.catalog.models import Event, EventFormat, EventQuota, Programme, School, SchoolQuota
 from server.errors import Conflict, Invalid
@@ -244,27 +245,46 @@ def availability(
     return Availability(max(seats, 0), reason, quota, school_quota)
 
 
-def _take_seat(event_id: int) -> Event | None:
-    """One more seat on the event, if it has a free one; the UPDATE locks the row until commit."""
-    return db.session.scalar(
-        update(Event)
-        .where(Event.id == event_id, Event.registered < Event.capacity)
-        .values(registered=Event.registered + 1)
-        .returning(Event)
-        .execution_options(populate_existing=True)
+_EVENTS = Event.__table__
+_SEAT_COLUMNS = ("registered", "capacity", "quota_deadline", "has_quotas")
+_TAKE_SEAT = (
+    update(_EVENTS)
+    .where(
+        _EVENTS.c.tenant_id == bindparam("region"),  # named here: plain tables skip the ORM's filter
+        _EVENTS.c.id == bindparam("event"),
+        _EVENTS.c.registered < _EVENTS.c.capacity,
     )
+    .values(registered=_EVENTS.c.registered + 1)
+    .returning(*(_EVENTS.c[name] for name in _SEAT_COLUMNS))
+)
 
 
-def claim_seat(event_id: int, municipality_id: int, school_id: int, now: datetime) -> Claim:
+def _take_seat(event: Event) -> bool:
+    """One more seat on the event, if it has a free one; the UPDATE locks the row until commit.
+
+    A plain-table statement (the ORM's bulk UPDATE machinery cost more than the statement): the loaded
+    event then learns its counters and whether it has quotas as they are under the lock, as if just
+    read. (`has_quotas` changes only by an UPDATE of this row, so not while the seat's lock holds it.)
+    """
+    params = {"region": event.tenant_id, "event": event.id}
+    row = db.session.connection().execute(_TAKE_SEAT, params).first()
+    if row is None:
+        return False
+    for name, value in zip(_SEAT_COLUMNS, row, strict=True):
+        set_committed_value(event, name, value)
+    return True
+
+
+def claim_seat(event: Event, municipality_id: int, school_id: int, now: datetime) -> Claim:
     """Take one seat or refuse with the reason.
 
     The seat is taken first, by the statement that locks the event; quotas are then checked under that
     lock against the counters as they were before this seat.
     """
-    event = _take_seat(event_id)
-    if event is None:
+    if not _take_seat(event):
         raise RegistrationRefused(MESSAGES[FULL], code=FULL)
-    found = availability(event, municipality_id, school_id, now, taken=1)
+    no_quotas = [] if not event.has_quotas else None  # None: read them, under the lock
+    found = availability(event, municipality_id, school_id, now, quotas=no_quotas, taken=1)
     if found.reason is not None:
         event.registered -= 1  # a quota said no: the seat goes back even if the caller commits
         raise RegistrationRefused(MESSAGES[found.reason], code=found.reason)

@@ -285,7 +285,7 @@ def register_locked(
     db.session.flush()
     ticket.code = codes.sign(codes.CodeKind.TICKET, ticket.tenant_id, ticket.id, event.id, key=key)
     db.session.flush()
-    claim = rules.claim_seat(event.id, school.municipality_id, school.id, now)
+    claim = rules.claim_seat(event, school.municipality_id, school.id, now)
     if claim.in_quota:
         ticket.in_quota = True
     if claim.in_school_quota:

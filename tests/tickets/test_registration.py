@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from server.accounts.models import Role
+from server.catalog import services as catalog
 from server.catalog.models import Event, EventQuota
 from server.database import utcnow
 from server.extensions import db
@@ -90,6 +92,32 @@ def test_quota_of_the_municipality_is_a_cap_until_the_deadline(app, client, worl
     for name in ("Третий", "Четвёртый"):
         assert client.post(_url(world, event), json=body(south_school, last_name=name)).status_code == 201
     assert client.post(_url(world, event), json=body(south_school, last_name="Пятый")).status_code == 409
+
+
+def test_a_quota_given_after_registration_opened_holds_from_the_next_registration(app, client, world):
+    north = world.municipality(world.a)
+    south_school = world.school(world.a)
+    event = world.event(world.a, capacity=2)
+    assert client.post(_url(world, event), json=body(south_school, last_name="Первый")).status_code == 201
+    with region(app, world.a):
+        saved = db.session.scalar(select(Event).where(Event.id == event))
+        edited = catalog.EventInput(
+            title=saved.title,
+            programme="open_day",
+            format="in_person",
+            venue_id=saved.venue_id,
+            starts_at=saved.starts_at,
+            ends_at=saved.ends_at,
+            capacity=2,
+            grade_min=saved.grade_min,
+            grade_max=saved.grade_max,
+            quotas=[(north, 1)],
+        )
+        catalog.save_event(saved, edited, ZoneInfo("Europe/Moscow"))
+        db.session.commit()
+    # The last seat is now the northern municipality's.
+    refused = client.post(_url(world, event), json=body(south_school, last_name="Второй"))
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "event_full"
 
 
 def test_unclaimed_quota_seats_are_released_after_the_deadline(app, client, world):
