@@ -17,8 +17,7 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("events") as batch:
-        batch.add_column(sa.Column("has_quotas", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("events", sa.Column("has_quotas", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(
         "UPDATE events SET has_quotas = EXISTS "
         "(SELECT 1 FROM event_quotas q WHERE q.tenant_id = events.tenant_id AND q.event_id = events.id)"
@@ -26,5 +25,5 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("has_quotas")
+    # Not batch mode: on SQLite that rebuilds the table, which the tickets' foreign keys forbid.
+    op.execute("ALTER TABLE events DROP COLUMN has_quotas")  # SQLite 3.35+ and PostgreSQL
