@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import CpuMeter, post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import CpuMeter, open_day, post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
 
 
 def _env(args) -> dict[str, str]:
@@ -85,23 +85,15 @@ def reset_and_seed(args) -> tuple[str, list[str], list[str]]:
             school = catalog.create_school("Средняя школа № 1", municipality.id)
             venue = catalog.save_venue(None, name="Колледж", address="ул. Советская, 1", cluster=None)
             db.session.flush()
-            event = catalog.save_event(
-                None,
-                catalog.EventInput(
-                    title="День открытых дверей",
-                    programme="open_day",
-                    format="in_person",
-                    venue_id=venue.id,
-                    starts_at=utcnow() - timedelta(minutes=10),
-                    ends_at=utcnow() + timedelta(hours=6),
-                    capacity=args.tickets,
-                    grade_min=8,
-                    grade_max=11,
-                    quotas=[],
-                    broadcast_url=None,
-                ),
-                tenant.tz,
+            now = utcnow()
+            data = open_day(
+                "День открытых дверей",
+                venue.id,
+                now - timedelta(minutes=10),
+                now + timedelta(hours=6),
+                args.tickets,
             )
+            event = catalog.save_event(None, data, tenant.tz)
             db.session.flush()
             ticket_codes = seed_tickets(tenant.id, [(event, school)] * args.tickets)
             tokens = []

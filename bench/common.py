@@ -17,6 +17,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def open_day(title: str, venue_id: int, starts_at, ends_at, capacity: int):
+    """A benchmark event: an open day for grades 8–11, no quotas (a `catalog.EventInput`)."""
+    from server.catalog.services import EventInput
+
+    return EventInput(
+        title=title,
+        programme="open_day",
+        format="in_person",
+        venue_id=venue_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        capacity=capacity,
+        grade_min=8,
+        grade_max=11,
+    )
+
+
 def free_port() -> int:
     """A free loopback port for a server the benchmark starts and stops itself."""
     with socket.socket() as s:

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import free_port, open_day, post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
 
 VENUES = 10
 WARMUP_SECONDS = 1.0  # scans at the same rate before measuring, not counted
@@ -92,18 +92,8 @@ def prepare(database_url: str, tickets: int) -> dict:
             per_event = tickets // VENUES + 1
             events = []
             for i, venue in enumerate(venues):
-                data = catalog.EventInput(
-                    title=f"День открытых дверей {i + 1}",
-                    programme="open_day",
-                    format="in_person",
-                    venue_id=venue.id,
-                    starts_at=starts,
-                    ends_at=starts + timedelta(hours=4),
-                    capacity=per_event,
-                    grade_min=8,
-                    grade_max=11,
-                    quotas=[],
-                    broadcast_url=None,
+                data = open_day(
+                    f"День открытых дверей {i + 1}", venue.id, starts, starts + timedelta(hours=4), per_event
                 )
                 events.append(catalog.save_event(None, data, tz))
             db.session.flush()

@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import CpuMeter, free_port, letters, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import CpuMeter, free_port, letters, open_day, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
 
+MOSCOW = ZoneInfo("Europe/Moscow")
 WARMUP_ATTEMPTS = 500  # registrations on a separate event before the measured race, not counted
 
 
@@ -67,19 +68,7 @@ def _seed(database_url: str, capacity: int, schools: int) -> tuple[int, int, lis
             start = utcnow() + timedelta(days=7)
             event_ids = [
                 catalog.save_event(
-                    None,
-                    catalog.EventInput(
-                        title=title,
-                        programme="open_day",
-                        format="in_person",
-                        venue_id=venue.id,
-                        starts_at=start,
-                        ends_at=start + timedelta(hours=4),
-                        capacity=seats,
-                        grade_min=8,
-                        grade_max=11,
-                    ),
-                    ZoneInfo("Europe/Moscow"),
+                    None, open_day(title, venue.id, start, start + timedelta(hours=4), seats), MOSCOW
                 ).id
                 for title, seats in (("День открытых дверей", capacity), ("Разминка", WARMUP_ATTEMPTS))
             ]
@@ -181,7 +170,7 @@ def bench_class_sheet(codes: list[str], runs: int = 5) -> float:
 
     from server.tickets import pdf, qr
 
-    tz = ZoneInfo("Europe/Moscow")
+    tz = MOSCOW
     start = datetime(2026, 4, 20, 7, tzinfo=UTC)
     cards = [
         pdf.TicketCard(
