@@ -184,8 +184,15 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
         event_format = EventFormat(data.format)
     except ValueError:
         raise Invalid("Формат: in_person или online.", code="invalid_format") from None
-    event = event or Event(registered=0)
-    if data.capacity < (event.registered or 0):
+    if event is None:
+        event = Event(registered=0)
+    else:
+        # Capacity and quotas are checked against counters that registrations change under this row's
+        # lock (tickets.rules): take it and read them afresh, or a check passes on stale numbers.
+        db.session.refresh(event, with_for_update={"key_share": True})
+        fresh = select(EventQuota).where(EventQuota.event_id == event.id)
+        db.session.scalars(fresh.execution_options(populate_existing=True)).all()
+    if data.capacity < event.registered:
         raise Conflict(
             f"Уже зарегистрировано {event.registered}: вместимость не может быть меньше.",
             code="capacity_below_registered",

@@ -7,6 +7,7 @@ together by a barrier. Runs on SQLite by default and on PostgreSQL when DATABASE
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -151,3 +152,65 @@ def test_http_race_for_the_last_seats(app, world, live_server):
         statuses = Counter(pool.map(post, range(THREADS)))
     assert statuses == Counter({201: 5, 409: THREADS - 5})
     assert _active(app, world.a, event) == (50, 50)
+
+
+def test_a_quota_cut_below_a_seat_being_taken_waits_for_it_and_is_refused(app, world):
+    """The coordinator lowers a municipality's quota to what its committed tickets use while one more
+    registration holds its seat: the cut waits for that registration, then is refused in Russian
+    (409), where it used to pass its check on stale counters and break the quota (a 500)."""
+    from server.catalog import services as catalog
+
+    north = world.municipality(world.a)
+    school = world.school(world.a, north)
+    event = world.event(world.a, capacity=40, quotas=[(north, 20)])
+    for _ in range(6):
+        world.ticket(world.a, event, school_id=school)
+    with region(app, world.a) as tz:
+        pass
+    claimed = threading.Event()
+
+    def register() -> str:
+        data = services.Registration(
+            student=_student(school, 6), guardian_name="Мама", guardian_phone="89000000000", consent=True
+        )
+        with app.app_context(), tenant_scope(world.a.id):
+            services.register(services.find_event(event), data, tz)
+            claimed.set()  # the seat and the quota's seventh place are taken, not yet committed
+            time.sleep(0.5)
+            db.session.commit()
+            db.session.remove()
+            return "ok"
+
+    def cut() -> str:
+        claimed.wait(timeout=30)
+        with app.app_context(), tenant_scope(world.a.id):
+            saved = services.find_event(event)
+            edited = catalog.EventInput(
+                title=saved.title,
+                programme="open_day",
+                format="in_person",
+                venue_id=saved.venue_id,
+                starts_at=saved.starts_at,
+                ends_at=saved.ends_at,
+                capacity=40,
+                grade_min=saved.grade_min,
+                grade_max=saved.grade_max,
+                quotas=[(north, 6)],
+            )
+            try:
+                catalog.save_event(saved, edited, tz)
+                db.session.commit()
+                return "cut"
+            except DomainError as error:
+                db.session.rollback()
+                return error.code
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        registered, cut_result = pool.submit(register), pool.submit(cut)
+        assert registered.result() == "ok"
+        assert cut_result.result() == "quota_below_used"
+    with region(app, world.a):
+        quota = db.session.scalar(select(EventQuota))
+        assert (quota.used, quota.seats) == (7, 20)
