@@ -23,13 +23,27 @@ from server.tickets import services
 from server.tickets.models import Ticket, TicketStatus
 from tenants.scoping import tenant_scope
 from tests.conftest import _letters
-from tests.tickets.helpers import body, region
+from tests.tickets.helpers import body, give_quotas, region
 
 THREADS = 24
 
 
 def _student(school_id: int, n: int, grade: int = 9) -> services.StudentInput:
     return services.StudentInput(f"Гонщик{_letters(n)}", "Пётр", grade, school_id)
+
+
+def _answer(app, region_, act) -> str:
+    """Run `act` in a transaction of its own in the region: "ok" once committed, else the refusal's code."""
+    with app.app_context(), tenant_scope(region_.id):
+        try:
+            act()
+            db.session.commit()
+            return "ok"
+        except DomainError as error:
+            db.session.rollback()
+            return error.code
+        finally:
+            db.session.remove()
 
 
 def _race(app, region_, attempts: list[tuple[int, services.StudentInput]]) -> Counter:
@@ -44,16 +58,7 @@ def _race(app, region_, attempts: list[tuple[int, services.StudentInput]]) -> Co
             student=student, guardian_name="Мама", guardian_phone="89000000000", consent=True
         )
         barrier.wait(timeout=30)  # before touching the database: on SQLite a transaction holds the write lock
-        with app.app_context(), tenant_scope(region_.id):
-            try:
-                services.register(services.find_event(event_id), data, tz)
-                db.session.commit()
-                return "ok"
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
+        return _answer(app, region_, lambda: services.register(services.find_event(event_id), data, tz))
 
     with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
         return Counter(pool.map(attempt, attempts))
@@ -158,8 +163,6 @@ def test_a_quota_cut_below_a_seat_being_taken_waits_for_it_and_is_refused(app, w
     """The coordinator lowers a municipality's quota to what its committed tickets use while one more
     registration holds its seat: the cut waits for that registration, then is refused in Russian
     (409), where it used to pass its check on stale counters and break the quota (a 500)."""
-    from server.catalog import services as catalog
-
     north = world.municipality(world.a)
     school = world.school(world.a, north)
     event = world.event(world.a, capacity=40, quotas=[(north, 20)])
@@ -183,29 +186,7 @@ def test_a_quota_cut_below_a_seat_being_taken_waits_for_it_and_is_refused(app, w
 
     def cut() -> str:
         claimed.wait(timeout=30)
-        with app.app_context(), tenant_scope(world.a.id):
-            saved = services.find_event(event)
-            edited = catalog.EventInput(
-                title=saved.title,
-                programme="open_day",
-                format="in_person",
-                venue_id=saved.venue_id,
-                starts_at=saved.starts_at,
-                ends_at=saved.ends_at,
-                capacity=40,
-                grade_min=saved.grade_min,
-                grade_max=saved.grade_max,
-                quotas=[(north, 6)],
-            )
-            try:
-                catalog.save_event(saved, edited, tz)
-                db.session.commit()
-                return "cut"
-            except DomainError as error:
-                db.session.rollback()
-                return error.code
-            finally:
-                db.session.remove()
+        return _answer(app, world.a, lambda: give_quotas(services.find_event(event), [(north, 6)], tz))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         registered, cut_result = pool.submit(register), pool.submit(cut)

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from server.accounts.models import Role
-from server.catalog import services as catalog
 from server.catalog.models import Event, EventQuota
 from server.database import utcnow
 from server.extensions import db
 from server.tickets import codes
 from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
 from tests.conftest import bearer, login
-from tests.tickets.helpers import body, region
+from tests.tickets.helpers import body, give_quotas, region
 
 
 def _url(world, event_id, slug="yaroslavl"):
@@ -99,21 +97,8 @@ def test_a_quota_given_after_registration_opened_holds_from_the_next_registratio
     south_school = world.school(world.a)
     event = world.event(world.a, capacity=2)
     assert client.post(_url(world, event), json=body(south_school, last_name="Первый")).status_code == 201
-    with region(app, world.a):
-        saved = db.session.scalar(select(Event).where(Event.id == event))
-        edited = catalog.EventInput(
-            title=saved.title,
-            programme="open_day",
-            format="in_person",
-            venue_id=saved.venue_id,
-            starts_at=saved.starts_at,
-            ends_at=saved.ends_at,
-            capacity=2,
-            grade_min=saved.grade_min,
-            grade_max=saved.grade_max,
-            quotas=[(north, 1)],
-        )
-        catalog.save_event(saved, edited, ZoneInfo("Europe/Moscow"))
+    with region(app, world.a) as tz:
+        give_quotas(db.session.scalar(select(Event).where(Event.id == event)), [(north, 1)], tz)
         db.session.commit()
     # The last seat is now the northern municipality's.
     refused = client.post(_url(world, event), json=body(south_school, last_name="Второй"))
