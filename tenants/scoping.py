@@ -7,13 +7,15 @@ never module state. Views get it from the URL (`tenants.resolution`); the CLI an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import abort
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from server.extensions import db
 from tenants.models import Tenant, TenantScoped
@@ -59,6 +61,12 @@ def _touches_scoped(state: ORMExecuteState) -> bool:
     return any(issubclass(m.class_, TenantScoped) for m in state.all_mappers)
 
 
+@functools.lru_cache(maxsize=4096)
+def _region_filter(tenant_id: int) -> LoaderCriteriaOption:
+    """The WHERE tenant_id = … every ORM select carries, built once per region, not once per query."""
+    return with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _scope_query(state: ORMExecuteState) -> None:
     if state.execution_options.get("all_tenants"):
@@ -74,9 +82,7 @@ def _scope_query(state: ORMExecuteState) -> None:
             raise TenantNotSet("tenant-owned rows queried without a tenant in scope")
         return
     if state.is_select:
-        state.statement = state.statement.options(
-            with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
-        )
+        state.statement = state.statement.options(_region_filter(tenant_id))
     else:
         mapper = state.bind_mapper
         if mapper is not None and issubclass(mapper.class_, TenantScoped):
@@ -102,13 +108,19 @@ def _stamp_tenant(session: Session, flush_context, instances) -> None:
                 raise TenantNotSet(f"{type(obj).__name__} moved between tenants")
 
 
+@functools.cache
+def _by_id(model: type) -> Select:
+    """`SELECT model WHERE id = :id`, built once per model: pages and the API load rows by id all day."""
+    return select(model).where(model.id == bindparam("id"))  # type: ignore[attr-defined]
+
+
 def get_or_404(model: type[T], object_id: object) -> T:
     """Load one scoped row by id through the scoped query path (never `Session.get`'s identity map)."""
     try:
         object_id = int(object_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         abort(404)
-    found = db.session.scalar(select(model).where(model.id == object_id))  # type: ignore[attr-defined]
+    found = db.session.scalar(_by_id(model), {"id": object_id})
     if found is None:
         abort(404)
     return found

@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server.database import utcnow
 from server.extensions import db
@@ -74,26 +74,44 @@ def active_key(tenant_id: int) -> SigningKey:
     return db.session.scalar(_ACTIVE) or rotate_key(tenant_id)
 
 
-def ensure_key(tenant_id: int) -> SigningKey:
+@dataclass(frozen=True)
+class ActiveKey:
+    """The signing half of a region's current key, as every registration reads it: two plain columns."""
+
+    key_id: int
+    private_key: bytes
+
+
+_KEYS = SigningKey.__table__
+_ACTIVE_KEY = (
+    select(_KEYS.c.key_id, _KEYS.c.private_key)
+    .where(_KEYS.c.tenant_id == bindparam("tenant_id"), _KEYS.c.active.is_(True))
+    .order_by(_KEYS.c.key_id.desc())
+    .limit(1)
+)
+
+
+def ensure_key(tenant_id: int) -> ActiveKey:
     """The region's current signing key, created here if it has none, before a registration takes any lock.
 
     Called first thing: concurrent first registrations then queue on this one insert while holding
     nothing, instead of finding each other's uncommitted key while each holds a student or event lock.
     The key it returns signs the registration's codes (`sign(..., key=)`): no second read.
     """
-    key = db.session.scalar(_ACTIVE)
-    if key is not None:
-        return key
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(
-        insert(SigningKey)
-        .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **_new_key_pair())
-        .on_conflict_do_nothing()
-    )
-    return db.session.scalar(_ACTIVE)
+    connection = db.session.connection()
+    row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
+    if row is None:
+        if connection.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        connection.execute(
+            insert(SigningKey)
+            .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **_new_key_pair())
+            .on_conflict_do_nothing()
+        )
+        row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
+    return ActiveKey(*row)
 
 
 def rotate_key(tenant_id: int) -> SigningKey:
@@ -142,11 +160,13 @@ def verification_keys() -> dict[int, bytes]:
 _public_keys: dict[int | None, tuple[float, dict[int, bytes]]] = {}
 
 
-def sign(kind: CodeKind, tenant_id: int, object_id: int, event_id: int, key: SigningKey | None = None) -> str:
+def sign(
+    kind: CodeKind, tenant_id: int, object_id: int, event_id: int, key: SigningKey | ActiveKey | None = None
+) -> str:
     return signer(tenant_id, key)(kind, object_id, event_id)
 
 
-def signer(tenant_id: int, key: SigningKey | None = None) -> Callable[[CodeKind, int, int], str]:
+def signer(tenant_id: int, key: SigningKey | ActiveKey | None = None) -> Callable[[CodeKind, int, int], str]:
     """`sign` for many codes of one region: the active key (or `key`) is read once (bulk seeding)."""
     key = key or active_key(tenant_id)
     private = Ed25519PrivateKey.from_private_bytes(key.private_key)

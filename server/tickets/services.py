@@ -6,13 +6,14 @@ every rule is checked by `server.tickets.rules` while the right rows are locked.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Sequence, bindparam, insert, null, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -26,9 +27,9 @@ from server.extensions import db
 from server.text import normalise_name
 from server.tickets import codes, rules
 from server.tickets.consent import CONSENT_VERSION
-from server.tickets.models import Consent, ConsentMethod, SigningKey, Student, Ticket, TicketStatus
+from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
 from server.tickets.rules import RegistrationRefused
-from tenants.scoping import current_tenant_id
+from tenants.scoping import required_tenant_id
 
 _NAME = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -133,16 +134,32 @@ def _validated(data: Registration) -> Registration:
     return replace(data, student=student, guardian_name=guardian, guardian_phone=phone, guardian_email=email)
 
 
-def _school(school_id: int | None) -> School:
-    school = None
+@dataclass(frozen=True)
+class SchoolRef:
+    """The student's school as a registration needs it: read as two plain columns, not an ORM object."""
+
+    id: int
+    municipality_id: int
+
+
+_SCHOOLS = School.__table__
+_SCHOOL = select(_SCHOOLS.c.id, _SCHOOLS.c.municipality_id).where(
+    _SCHOOLS.c.tenant_id == bindparam("tenant_id"), _SCHOOLS.c.id == bindparam("school_id")
+)
+
+
+def _school(school_id: int | None) -> SchoolRef:
+    """The school of the current region (plain SQL naming its region, like the door's reads)."""
+    row = None
     if school_id is not None:
-        school = db.session.scalar(select(School).where(School.id == school_id))
-    if school is None:
+        params = {"tenant_id": required_tenant_id(), "school_id": school_id}
+        row = db.session.connection().execute(_SCHOOL, params).first()
+    if row is None:
         raise Invalid("Выберите школу из списка.", code="unknown_school")
-    return school
+    return SchoolRef(*row)
 
 
-def check_school_scope(principal: Principal | None, school: School) -> None:
+def check_school_scope(principal: Principal | None, school: School | SchoolRef) -> None:
     """School staff register their own school; a municipal coordinator the schools of its municipality."""
     if principal is None or principal.user is None:
         return
@@ -169,6 +186,26 @@ def identity_of(student: StudentInput) -> str:
     return normalise_name(" ".join((student.last_name, student.first_name, student.middle_name)))
 
 
+_NEW_STUDENT_FIELDS = (
+    "tenant_id", "school_id", "last_name", "first_name", "middle_name", "grade",
+    "identity_name", "search_last_name", "created_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _new_student(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the student, built once per dialect (every registration)."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {name: bindparam(name) for name in _NEW_STUDENT_FIELDS}
+    return (
+        insert(Student)
+        .values(values)
+        .on_conflict_do_nothing()
+        .returning(Student)
+        .execution_options(dml_strategy="orm")  # one row from bound values, not a bulk insert
+    )
+
+
 def student_for(data: StudentInput) -> tuple[Student, bool]:
     """The student with this identity, locked for this transaction, and whether it was created just now.
 
@@ -177,22 +214,19 @@ def student_for(data: StudentInput) -> tuple[Student, bool]:
     this wait for that transaction and then find its row.
     """
     identity = identity_of(data)
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     created = db.session.scalar(
-        insert(Student)
-        .values(
-            tenant_id=current_tenant_id(),
-            school_id=data.school_id,
-            last_name=data.last_name,
-            first_name=data.first_name,
-            middle_name=data.middle_name,
-            grade=data.grade,
-            identity_name=identity,
-            search_last_name=normalise_name(data.last_name),
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
-        .returning(Student)
+        _new_student(db.session.get_bind().dialect.name),
+        {
+            "tenant_id": required_tenant_id(),
+            "school_id": data.school_id,
+            "last_name": data.last_name,
+            "first_name": data.first_name,
+            "middle_name": data.middle_name,
+            "grade": data.grade,
+            "identity_name": identity,
+            "search_last_name": normalise_name(data.last_name),
+            "created_at": utcnow(),
+        },
     )
     if created is not None:
         return created, True
@@ -226,7 +260,7 @@ def register(
     """
     now = now or utcnow()
     data = _validated(data)
-    key = codes.ensure_key(current_tenant_id())
+    key = codes.ensure_key(required_tenant_id())
     school = _school(data.student.school_id)
     check_school_scope(principal, school)
     rules.check_open(event, now)
@@ -235,17 +269,41 @@ def register(
     return register_locked(event, student, school, data, tz, now, new_student=created, key=key)
 
 
+_CONSENTS = Consent.__table__
+_CONSENT_FIELDS = (
+    "tenant_id", "student_id", "guardian_name", "guardian_phone", "guardian_email", "text_version",
+    "method", "given_at", "recorded_by_id", "created_at",
+)  # fmt: skip
+
+
+@functools.cache
+def _new_consent(dialect: str):
+    """INSERT the consent RETURNING its id and, on PostgreSQL, the id the ticket will have.
+
+    The ticket's code is signed over the ticket's id. Taking that id from the tickets' sequence in the
+    same round trip lets the ticket go in whole, instead of being inserted and then updated with its
+    code: an UPDATE that, under the unique code index, writes a new version of the row and of all nine
+    of its index entries. SQLite has no sequences: NULL there, and the code is written after the insert.
+    """
+    next_ticket_id = Sequence("tickets_id_seq").next_value() if dialect == "postgresql" else null()
+    return (
+        insert(_CONSENTS)
+        .values({name: bindparam(name) for name in _CONSENT_FIELDS})
+        .returning(_CONSENTS.c.id, next_ticket_id)
+    )
+
+
 def register_locked(
     event: Event,
     student: Student,
-    school: School,
+    school: School | SchoolRef,
     data: Registration,
     tz: ZoneInfo,
     now: datetime,
     *,
     replaces: Ticket | None = None,
     new_student: bool = False,
-    key: SigningKey | None = None,
+    key: codes.ActiveKey | None = None,
 ) -> Ticket:
     """Issue a ticket; the caller holds the student's lock, the event's is taken last.
 
@@ -258,22 +316,27 @@ def register_locked(
     if not new_student:  # a student created in this transaction holds no tickets yet
         _check_not_registered(student, event)
         rules.check_season(student.id, event, tz, ignore_ticket_id=replaces.id if replaces else None)
-    consent = Consent(
-        student_id=student.id,
-        guardian_name=data.guardian_name,
-        guardian_phone=data.guardian_phone,
-        guardian_email=data.guardian_email,
-        text_version=data.consent_version,
-        method=data.consent_method,
-        given_at=data.consent_given_at or now,
-        recorded_by_id=data.registered_by_id,
-    )
-    db.session.add(consent)
-    db.session.flush()
+    tenant_id = required_tenant_id()
+    consent_id, ticket_id = db.session.connection().execute(
+        _new_consent(db.session.get_bind().dialect.name),
+        {
+            "tenant_id": tenant_id,
+            "student_id": student.id,
+            "guardian_name": data.guardian_name,
+            "guardian_phone": data.guardian_phone,
+            "guardian_email": data.guardian_email,
+            "text_version": data.consent_version,
+            "method": data.consent_method,
+            "given_at": data.consent_given_at or now,
+            "recorded_by_id": data.registered_by_id,
+            "created_at": now,
+        },
+    ).one()
     ticket = Ticket(
+        id=ticket_id,
         event_id=event.id,
         student_id=student.id,
-        consent_id=consent.id,
+        consent_id=consent_id,
         group_id=data.group_id,
         municipality_id=school.municipality_id,
         access_token=secrets.token_urlsafe(24),
@@ -281,10 +344,13 @@ def register_locked(
         registered_by_id=data.registered_by_id,
         replaces_id=replaces.id if replaces else None,
     )
+    if ticket_id is not None:
+        ticket.code = codes.sign(codes.CodeKind.TICKET, tenant_id, ticket_id, event.id, key=key)
     db.session.add(ticket)
     db.session.flush()
-    ticket.code = codes.sign(codes.CodeKind.TICKET, ticket.tenant_id, ticket.id, event.id, key=key)
-    db.session.flush()
+    if ticket_id is None:  # SQLite: the id exists only now
+        ticket.code = codes.sign(codes.CodeKind.TICKET, tenant_id, ticket.id, event.id, key=key)
+        db.session.flush()
     claim = rules.claim_seat(event, school.municipality_id, school.id, now)
     if claim.in_quota:
         ticket.in_quota = True
