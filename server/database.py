@@ -47,6 +47,13 @@ class Base(DeclarativeBase):
     )
 
 
+def bound(*names: str) -> dict:
+    """`.values()` of bind parameters named like their columns: built once, run with a dict per row."""
+    from sqlalchemy import bindparam
+
+    return {name: bindparam(name) for name in names}
+
+
 def insert_on_conflict(table, dialect_name: str):
     """An INSERT that can say ON CONFLICT, for the named database (PostgreSQL, or SQLite ≥ 3.35).
 

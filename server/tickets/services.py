@@ -13,15 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Sequence, bindparam, insert, null, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Sequence, bindparam, insert, null, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from server.accounts.auth import Principal
 from server.accounts.models import Role
 from server.audit.services import record
 from server.catalog.models import Event, School
-from server.database import utcnow
+from server.database import bound, insert_on_conflict, utcnow
 from server.errors import Forbidden, Invalid
 from server.extensions import db
 from server.text import normalise_name
@@ -186,61 +185,65 @@ def identity_of(student: StudentInput) -> str:
     return normalise_name(" ".join((student.last_name, student.first_name, student.middle_name)))
 
 
+@dataclass(frozen=True)
+class StudentRef:
+    """A student as issuing a ticket needs one: the id, and the grade the rules check."""
+
+    id: int
+    grade: int
+
+
+_STUDENTS = Student.__table__
 _NEW_STUDENT_FIELDS = (
     "tenant_id", "school_id", "last_name", "first_name", "middle_name", "grade",
     "identity_name", "search_last_name", "created_at",
 )  # fmt: skip
+_EXISTING_STUDENT = (
+    select(_STUDENTS.c.id)
+    .where(
+        _STUDENTS.c.tenant_id == bindparam("tenant_id"),
+        _STUDENTS.c.school_id == bindparam("school_id"),
+        _STUDENTS.c.identity_name == bindparam("identity_name"),
+        _STUDENTS.c.grade == bindparam("grade"),
+    )
+    .with_for_update(key_share=True)
+)
 
 
 @functools.cache
 def _new_student(dialect: str):
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the student, built once per dialect (every registration)."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    values = {name: bindparam(name) for name in _NEW_STUDENT_FIELDS}
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect (every registration)."""
     return (
-        insert(Student)
-        .values(values)
+        insert_on_conflict(_STUDENTS, dialect)
+        .values(bound(*_NEW_STUDENT_FIELDS))
         .on_conflict_do_nothing()
-        .returning(Student)
-        .execution_options(dml_strategy="orm")  # one row from bound values, not a bulk insert
+        .returning(_STUDENTS.c.id)
     )
 
 
-def student_for(data: StudentInput) -> tuple[Student, bool]:
+def student_for(data: StudentInput) -> tuple[StudentRef, bool]:
     """The student with this identity, locked for this transaction, and whether it was created just now.
 
     Insert first: a new student (most registrations) is then one statement, its row ours until commit.
     On a conflict the existing row is locked instead; a concurrent insert of the same student makes
-    this wait for that transaction and then find its row.
+    this wait for that transaction and then find its row. Plain SQL naming its region (hot path).
     """
-    identity = identity_of(data)
-    created = db.session.scalar(
-        _new_student(db.session.get_bind().dialect.name),
-        {
-            "tenant_id": required_tenant_id(),
-            "school_id": data.school_id,
-            "last_name": data.last_name,
-            "first_name": data.first_name,
-            "middle_name": data.middle_name,
-            "grade": data.grade,
-            "identity_name": identity,
-            "search_last_name": normalise_name(data.last_name),
-            "created_at": utcnow(),
-        },
-    )
+    params = {
+        "tenant_id": required_tenant_id(),
+        "school_id": data.school_id,
+        "last_name": data.last_name,
+        "first_name": data.first_name,
+        "middle_name": data.middle_name,
+        "grade": data.grade,
+        "identity_name": identity_of(data),
+        "search_last_name": normalise_name(data.last_name),
+        "created_at": utcnow(),
+    }
+    connection = db.session.connection()
+    created = connection.execute(_new_student(connection.dialect.name), params).scalar()
     if created is not None:
-        return created, True
-    existing = db.session.scalar(
-        select(Student)
-        .where(
-            Student.school_id == data.school_id,
-            Student.identity_name == identity,
-            Student.grade == data.grade,
-        )
-        .with_for_update(key_share=True)
-        .execution_options(populate_existing=True)
-    )
-    return existing, False
+        return StudentRef(created, data.grade), True
+    return StudentRef(connection.execute(_EXISTING_STUDENT, params).scalar_one(), data.grade), False
 
 
 # --- registration ---------------------------------------------------------------------------------
@@ -274,6 +277,13 @@ _CONSENT_FIELDS = (
     "tenant_id", "student_id", "guardian_name", "guardian_phone", "guardian_email", "text_version",
     "method", "given_at", "recorded_by_id", "created_at",
 )  # fmt: skip
+_TICKETS = Ticket.__table__
+_NEW_TICKET = (
+    insert(_TICKETS).values(bound(*(column.name for column in _TICKETS.columns))).returning(_TICKETS.c.id)
+)
+_TICKET_CODE = (
+    update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(code=bindparam("signed"))
+)
 
 
 @functools.cache
@@ -286,16 +296,34 @@ def _new_consent(dialect: str):
     of its index entries. SQLite has no sequences: NULL there, and the code is written after the insert.
     """
     next_ticket_id = Sequence("tickets_id_seq").next_value() if dialect == "postgresql" else null()
-    return (
-        insert(_CONSENTS)
-        .values({name: bindparam(name) for name in _CONSENT_FIELDS})
-        .returning(_CONSENTS.c.id, next_ticket_id)
+    return insert(_CONSENTS).values(bound(*_CONSENT_FIELDS)).returning(_CONSENTS.c.id, next_ticket_id)
+
+
+def _issue(values: dict, tenant_id: int, key: codes.ActiveKey | None) -> Ticket:
+    """Insert the ticket with plain SQL and hand back its ORM object as if it had been loaded: no flush.
+
+    Every column is given, so the object needs no refresh; later changes to it (a quota seat) are
+    flushed as an ordinary UPDATE.
+    """
+    sign = functools.partial(
+        codes.sign, codes.CodeKind.TICKET, tenant_id, event_id=values["event_id"], key=key
     )
+    if values["id"] is not None:
+        values["code"] = sign(values["id"])
+    connection = db.session.connection()
+    values["id"] = connection.execute(_NEW_TICKET, values).scalar_one()
+    if values["code"] is None:  # SQLite: the id exists only now
+        values["code"] = sign(values["id"])
+        connection.execute(_TICKET_CODE, {"ticket_id": values["id"], "signed": values["code"]})
+    ticket = Ticket(**values)
+    make_transient_to_detached(ticket)
+    db.session.add(ticket)
+    return ticket
 
 
 def register_locked(
     event: Event,
-    student: Student,
+    student: Student | StudentRef,
     school: School | SchoolRef,
     data: Registration,
     tz: ZoneInfo,
@@ -317,8 +345,9 @@ def register_locked(
         _check_not_registered(student, event)
         rules.check_season(student.id, event, tz, ignore_ticket_id=replaces.id if replaces else None)
     tenant_id = required_tenant_id()
-    consent_id, ticket_id = db.session.connection().execute(
-        _new_consent(db.session.get_bind().dialect.name),
+    connection = db.session.connection()
+    consent_id, ticket_id = connection.execute(
+        _new_consent(connection.dialect.name),
         {
             "tenant_id": tenant_id,
             "student_id": student.id,
@@ -332,25 +361,31 @@ def register_locked(
             "created_at": now,
         },
     ).one()
-    ticket = Ticket(
-        id=ticket_id,
-        event_id=event.id,
-        student_id=student.id,
-        consent_id=consent_id,
-        group_id=data.group_id,
-        municipality_id=school.municipality_id,
-        access_token=secrets.token_urlsafe(24),
-        source=data.source,
-        registered_by_id=data.registered_by_id,
-        replaces_id=replaces.id if replaces else None,
+    ticket = _issue(
+        {
+            "id": ticket_id,
+            "tenant_id": tenant_id,
+            "event_id": event.id,
+            "student_id": student.id,
+            "consent_id": consent_id,
+            "group_id": data.group_id,
+            "municipality_id": school.municipality_id,
+            "status": TicketStatus.ACTIVE,
+            "code": None,
+            "access_token": secrets.token_urlsafe(24),
+            "source": data.source,
+            "registered_by_id": data.registered_by_id,
+            "replaces_id": replaces.id if replaces else None,
+            "created_at": now,
+            "cancelled_at": None,
+            "cancelled_by": None,
+            "left_at": None,
+            "in_quota": False,
+            "in_school_quota": False,
+        },
+        tenant_id,
+        key,
     )
-    if ticket_id is not None:
-        ticket.code = codes.sign(codes.CodeKind.TICKET, tenant_id, ticket_id, event.id, key=key)
-    db.session.add(ticket)
-    db.session.flush()
-    if ticket_id is None:  # SQLite: the id exists only now
-        ticket.code = codes.sign(codes.CodeKind.TICKET, tenant_id, ticket.id, event.id, key=key)
-        db.session.flush()
     claim = rules.claim_seat(event, school.municipality_id, school.id, now)
     if claim.in_quota:
         ticket.in_quota = True
