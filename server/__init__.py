@@ -12,6 +12,7 @@ from sqlalchemy import event
 from server import concurrency, formatting
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from server.sessions import CookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
     Path(app.instance_path).mkdir(exist_ok=True)
+    app.session_interface = CookieSessions()
 
     _init_database(app)
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded

@@ -78,7 +78,15 @@ def kiosk_only(view):
             raise NotFound("Этот адрес только для киосков.", code="kiosk_only")
         return view(*args, **kwargs)
 
+    guarded.kiosk_only = True  # type: ignore[attr-defined]
     return api_roles(kiosk=True)(guarded)
+
+
+@limiter.request_filter
+def _kiosk_endpoint() -> bool:
+    """Kiosk endpoints answer nothing but a paired kiosk's 256-bit token and carry no rate limit, so
+    the limiter's bookkeeping is skipped on them: the door's scan is the busiest request there is."""
+    return getattr(current_app.view_functions.get(request.endpoint), "kiosk_only", False)
 
 
 def _kiosk():

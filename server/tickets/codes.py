@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import struct
 import time
 from collections.abc import Callable
@@ -166,10 +167,17 @@ def sign(
     return signer(tenant_id, key)(kind, object_id, event_id)
 
 
+@functools.lru_cache(maxsize=64)
+def _loaded_private_key(raw: bytes) -> Ed25519PrivateKey:
+    """Parsing a key costs a fifth of signing with it. Cached by its bytes, so which key signs is still
+    decided by the database on every registration (a rotated or retired key is simply not asked for)."""
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
 def signer(tenant_id: int, key: SigningKey | ActiveKey | None = None) -> Callable[[CodeKind, int, int], str]:
     """`sign` for many codes of one region: the active key (or `key`) is read once (bulk seeding)."""
     key = key or active_key(tenant_id)
-    private = Ed25519PrivateKey.from_private_bytes(key.private_key)
+    private = _loaded_private_key(key.private_key)
 
     def sign_one(kind: CodeKind, object_id: int, event_id: int) -> str:
         header = _HEADER.pack((VERSION << 4) | kind, key.key_id, tenant_id, object_id, event_id)
