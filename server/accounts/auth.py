@@ -70,6 +70,23 @@ def _principal_for(user: User) -> Principal:
     return Principal(user=user, membership=membership)
 
 
+def kiosk_seen_every() -> timedelta:
+    """How often a kiosk's "last seen" is written: the coordinator's list, not every scan."""
+    return timedelta(seconds=current_app.config.get("KIOSK_SEEN_EVERY_SECONDS", 60))
+
+
+def kiosk_bearer() -> str | None:
+    """The bearer token when it is a kiosk's (`kk_…`)."""
+    token = _bearer()
+    return token if token and token.startswith("kk_") else None
+
+
+def _kiosk_principal(kiosk) -> Principal:
+    if kiosk is None:
+        raise Unauthenticated("Киоск не найден или отозван.", code="kiosk_revoked")
+    return Principal(kiosk=kiosk)
+
+
 def api_principal() -> Principal:
     """The bearer of this API request: a user token or a kiosk token. Raises 401 when neither."""
     if "principal" in g:
@@ -80,11 +97,7 @@ def api_principal() -> Principal:
     if token.startswith("kk_"):
         from server.checkins.kiosks import kiosk_for_token
 
-        every = timedelta(seconds=current_app.config.get("KIOSK_SEEN_EVERY_SECONDS", 60))
-        kiosk = kiosk_for_token(token, every)
-        if kiosk is None:
-            raise Unauthenticated("Киоск не найден или отозван.", code="kiosk_revoked")
-        principal = Principal(kiosk=kiosk)
+        principal = _kiosk_principal(kiosk_for_token(token, kiosk_seen_every()))
     else:
         user = user_for_token(token)
         if user is None:
@@ -92,6 +105,14 @@ def api_principal() -> Principal:
         principal = _principal_for(user)
     g.principal = principal
     return principal
+
+
+def admit_kiosk(kiosk) -> None:
+    """Make a kiosk that a view read by its token itself (the door's scan reads it with the ticket) this
+    request's principal, with the answers `api_roles(kiosk=True)` gives: 401 for an unknown or revoked
+    token, 404 for another region's kiosk."""
+    principal = g.principal = _kiosk_principal(kiosk)
+    check_access(principal, (), kiosk=True)
 
 
 def page_principal() -> Principal | None:
@@ -102,7 +123,7 @@ def page_principal() -> Principal | None:
     return g.principal
 
 
-def _admit(principal: Principal, roles: tuple[Role, ...], kiosk: bool) -> None:
+def check_access(principal: Principal, roles: tuple[Role, ...], kiosk: bool) -> None:
     """404 for strangers to the region, 403 for members whose role does not reach."""
     tenant = g.get("tenant")
     if principal.kiosk is not None:
@@ -124,7 +145,7 @@ def roles_required(*roles: Role) -> Callable:
             principal = page_principal()
             if principal is None:
                 return redirect(url_for("accounts.login", next=request.full_path))
-            _admit(principal, roles, kiosk=False)
+            check_access(principal, roles, kiosk=False)
             return view(*args, **kwargs)
 
         return guarded
@@ -138,7 +159,7 @@ def api_roles(*roles: Role, kiosk: bool = False) -> Callable:
     def wrap(view: Callable) -> Callable:
         @wraps(view)
         def guarded(*args, **kwargs):
-            _admit(api_principal(), roles, kiosk=kiosk)
+            check_access(api_principal(), roles, kiosk=kiosk)
             return view(*args, **kwargs)
 
         return guarded

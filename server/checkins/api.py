@@ -13,7 +13,14 @@ from flask import current_app, g, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.accounts.auth import api_principal, api_roles
+from server.accounts.auth import (
+    admit_kiosk,
+    api_principal,
+    api_roles,
+    check_access,
+    kiosk_bearer,
+    kiosk_seen_every,
+)
 from server.accounts.models import Role
 from server.accounts.services import membership_in
 from server.api import api_blueprint, documented, parse_body
@@ -69,17 +76,29 @@ class TicketsIn(Strict):
     ticket_ids: list[int] = Field(min_length=1, max_length=200)
 
 
-def kiosk_only(view):
+def _require_kiosk() -> None:
     """A paired kiosk of this region, nothing else: a user token is not a door (404, like a stranger)."""
+    principal = api_principal()
+    check_access(principal, (), kiosk=True)
+    if principal.kiosk is None:
+        raise NotFound("Этот адрес только для киосков.", code="kiosk_only")
+
+
+def kiosk_endpoint(view):
+    """Mark a view as a kiosk's: it answers a paired kiosk's token only, and carries no rate limit."""
+    view.kiosk_only = True
+    return view
+
+
+def kiosk_only(view):
+    """A kiosk endpoint behind `_require_kiosk`."""
 
     @wraps(view)
     def guarded(*args, **kwargs):
-        if api_principal().kiosk is None:
-            raise NotFound("Этот адрес только для киосков.", code="kiosk_only")
+        _require_kiosk()
         return view(*args, **kwargs)
 
-    guarded.kiosk_only = True  # type: ignore[attr-defined]
-    return api_roles(kiosk=True)(guarded)
+    return kiosk_endpoint(guarded)
 
 
 @limiter.request_filter
@@ -154,7 +173,7 @@ def pair():
 
 @bp.post("/<tenant>/checkins")
 @statement_transactions
-@kiosk_only
+@kiosk_endpoint
 @documented(
     "Admit a scanned code: result ok | already_checked_in | cancelled | wrong_venue | outside_window | "
     "invalid; a replayed scan_id returns the first answer",
@@ -162,8 +181,14 @@ def pair():
     responses={200: "the door's answer", 401: "kiosk unknown or revoked"},
 )
 def checkin():
+    """The busiest request: its kiosk (by token) and the scanned ticket are read in one query."""
+    token = kiosk_bearer()
+    if token is None:
+        _require_kiosk()  # answers 401, or 404 for a user's token, as every kiosk endpoint does
     data = parse_body(CheckinIn)
-    return jsonify(services.admit(data.code, _kiosk(), scan_id=data.scan_id).as_json())
+    scanned = services.read_scan(token, data.code, g.tenant.id, kiosk_seen_every())
+    admit_kiosk(scanned.kiosk)
+    return jsonify(services.admit_scanned(scanned, scan_id=data.scan_id).as_json())
 
 
 @bp.post("/<tenant>/checkins/bulk")

@@ -8,6 +8,7 @@ the pair endpoint is rate-limited, so guessing one is hopeless.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,30 +45,40 @@ class DoorKiosk:
 
 
 _KIOSKS = Kiosk.__table__
-_BY_TOKEN = select(
+# What authenticating a kiosk reads; the door's scan reads the same beside the ticket (`services`).
+KIOSK_COLUMNS = (
     _KIOSKS.c.id,
     _KIOSKS.c.tenant_id,
     _KIOSKS.c.venue_id,
     _KIOSKS.c.name,
     _KIOSKS.c.revoked_at,
     _KIOSKS.c.last_seen_at,
-).where(_KIOSKS.c.token_hash == bindparam("token_hash"))  # any region's: the caller checks the URL's
+)
+BY_TOKEN = _KIOSKS.c.token_hash == bindparam("token_hash")  # any region's: the caller checks the URL's
+_BY_TOKEN = select(*KIOSK_COLUMNS).where(BY_TOKEN)
 _SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now"))
 
 
 def kiosk_for_token(token: str, seen_every: timedelta) -> DoorKiosk | None:
-    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller).
+    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller)."""
+    row = db.session.connection().execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    return paired_kiosk(row, seen_every)
+
+
+def paired_kiosk(row: Sequence | None, seen_every: timedelta) -> DoorKiosk | None:
+    """The kiosk that values of `KIOSK_COLUMNS` name, unless there is none or it is revoked.
 
     "Last seen" is for the coordinator's list: written once per `seen_every`, not once per scan.
     """
-    connection = db.session.connection()
-    row = connection.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
-    if row is None or row.revoked_at is not None:
+    if row is None:
+        return None
+    kiosk_id, tenant_id, venue_id, name, revoked_at, last_seen_at = row
+    if revoked_at is not None:
         return None
     now = utcnow()
-    if row.last_seen_at is None or now - row.last_seen_at >= seen_every:
-        connection.execute(_SEEN, {"kiosk_id": row.id, "now": now})
-    return DoorKiosk(row.id, row.tenant_id, row.venue_id, row.name)
+    if last_seen_at is None or now - last_seen_at >= seen_every:
+        db.session.connection().execute(_SEEN, {"kiosk_id": kiosk_id, "now": now})
+    return DoorKiosk(kiosk_id, tenant_id, venue_id, name)
 
 
 def venue_name(kiosk: DoorKiosk) -> str:

@@ -7,21 +7,24 @@ insert, the database lets one through, and the other gets "already admitted" (ca
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
-from server.checkins.kiosks import DoorKiosk
-from server.checkins.models import AdmissionMethod, Checkin, ScanResult
+from server.checkins.kiosks import BY_TOKEN as KIOSK_BY_TOKEN
+from server.checkins.kiosks import KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
+from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
 from server.database import utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
+from server.security import token_hash
 from server.tickets import codes
 from server.tickets.models import Student, Ticket, TicketStatus, short_name
 from tenants.models import Tenant
@@ -112,15 +115,60 @@ def _door_query():
 _DOOR_QUERY = _door_query()
 
 
+def _kiosk_and_door_query():
+    """The door's scan in one read: its kiosk by token (`kiosks.KIOSK_COLUMNS`) and the ticket, if any."""
+    door = _DOOR_QUERY.subquery("door")
+    kiosks = Kiosk.__table__
+    return select(*KIOSK_COLUMNS, *door.c).select_from(kiosks.outerjoin(door, true())).where(KIOSK_BY_TOKEN)
+
+
+_KIOSK_AND_DOOR_QUERY = _kiosk_and_door_query()
+
+
+def _door(row: Sequence) -> DoorTicket | None:
+    if row[0] is None:  # the outer join found no ticket
+        return None
+    *head, last_name, first_name, middle_name, grade = row
+    return DoorTicket(*head, short_name(last_name, first_name, middle_name), grade)
+
+
 def door_ticket(ticket_id: int, tenant_id: int | None = None) -> DoorTicket | None:
     """The ticket with everything the door needs, one query, of the current region."""
     region = tenant_id if tenant_id is not None else required_tenant_id()
     params = {"tenant_id": region, "ticket_id": ticket_id}
     row = db.session.connection().execute(_DOOR_QUERY, params).first()
+    return None if row is None else _door(row)
+
+
+@dataclass(frozen=True)
+class Scanned:
+    """A code scanned at a kiosk, read: its verified payload (None: not genuine) and the ticket it names."""
+
+    code: str
+    payload: codes.CodePayload | None
+    kiosk: DoorKiosk | None
+    door: DoorTicket | None
+
+
+def _ticket_id(payload: codes.CodePayload | None) -> int | None:
+    return payload.object_id if payload is not None and payload.kind == codes.CodeKind.TICKET else None
+
+
+def read_scan(token: str, code: str, tenant_id: int, seen_every: timedelta) -> Scanned:
+    """The door's busiest request reads its kiosk (by token) and the scanned ticket in one query.
+
+    The caller decides whether the kiosk may scan here (`auth.admit_kiosk`) before `admit_scanned`.
+    """
+    code = (code or "").strip().upper()
+    payload = codes.verify(code, tenant_id)
+    ticket_id = _ticket_id(payload)
+    params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
+    if ticket_id is None:
+        return Scanned(code, payload, kiosk_for_token(token, seen_every), None)
+    row = db.session.connection().execute(_KIOSK_AND_DOOR_QUERY, params).first()
     if row is None:
-        return None
-    *head, last_name, first_name, middle_name, grade = row
-    return DoorTicket(*head, short_name(last_name, first_name, middle_name), grade)
+        return Scanned(code, payload, None, None)
+    return Scanned(code, payload, paired_kiosk(row[:6], seen_every), _door(row[6:]))
 
 
 @dataclass
@@ -347,18 +395,31 @@ def admit(
     method: AdmissionMethod = AdmissionMethod.SCAN,
     user_id: int | None = None,
 ) -> Admission:
-    """A code scanned at a kiosk. Unknown, forged and other regions' codes all answer `invalid`.
+    """A code scanned at a kiosk. Unknown, forged and other regions' codes all answer `invalid`."""
+    code = (code or "").strip().upper()
+    payload = codes.verify(code, kiosk.tenant_id)
+    ticket_id = _ticket_id(payload)
+    door = door_ticket(ticket_id, kiosk.tenant_id) if ticket_id is not None else None
+    return admit_scanned(Scanned(code, payload, kiosk, door), scan_id, scanned_at, method, user_id)
+
+
+def admit_scanned(
+    scanned: Scanned,
+    scan_id: str | None = None,
+    scanned_at: datetime | None = None,
+    method: AdmissionMethod = AdmissionMethod.SCAN,
+    user_id: int | None = None,
+) -> Admission:
+    """Admit a read scan under rules 6–8 (`read_scan` or `admit`); its kiosk is already accepted.
 
     A replayed `scan_id` needs no lookup up front: every path inserts a row carrying it, the unique
     (kiosk, scan_id) constraint refuses the second one, and the first answer is returned instead.
     """
-    code = (code or "").strip().upper()
-    payload = codes.verify(code, kiosk.tenant_id)
-    scan = _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
+    code, payload, door = scanned.code, scanned.payload, scanned.door
+    scan = _Scan(scanned.kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
     if payload is not None and payload.kind == codes.CodeKind.ESCORT:
         message = "Это QR сопровождающего: откройте список класса"
         return scan.refuse(ScanResult.INVALID, message, None, conflict=scan.offline)
-    door = door_ticket(payload.object_id, kiosk.tenant_id) if payload is not None else None
     if door is None or door.code != code or door.event_id != payload.event_id:
         return scan.refuse(ScanResult.INVALID, MESSAGES[ScanResult.INVALID], None, conflict=scan.offline)
     return _admit(door, scan)

@@ -158,6 +158,19 @@ def test_kiosk_cannot_act_in_another_region(app, client, world):
     assert response.get_json()["error"]["code"] == "not_found"
 
 
+def test_a_kiosk_scanning_a_genuine_code_of_another_region_there_learns_nothing(app, client, world):
+    """The scan reads the kiosk and the ticket in one query: the region check must still come first."""
+    _, code_b = world.ticket(world.b, world.event(world.b))
+    event_a = world.event(world.a)
+    kiosk_a = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event_a))
+
+    response = client.post("/api/v1/irkutsk/checkins", json={"code": code_b}, headers=kiosk_a.headers)
+
+    assert response.status_code == 404
+    assert "ticket" not in response.get_json() and "Иван" not in response.get_data(as_text=True)
+    assert _checkins(app, world.b) == [] and _checkins(app, world.a) == []
+
+
 def test_escort_code_at_the_turnstile_points_to_the_class_list(app, client, world):
     from tests.kiosk.test_groups import make_group
 
