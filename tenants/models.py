@@ -50,7 +50,10 @@ def _checked(parent_table: str) -> dict:
 
 
 class TenantScoped:
-    """Mixin: a non-null indexed tenant id, and `(tenant_id, id)` unique so children can point at it.
+    """Mixin: a non-null tenant id, and `(tenant_id, id)` unique so children can point at it.
+
+    That unique index leads with `tenant_id`, so it also serves every lookup by region (and the
+    cascade from a deleted region): a second index on `tenant_id` alone would only be written to.
 
     Subclasses put extra table args in `__scoped_args__`; `tenant_fk` builds the composite foreign keys.
     The key to the tenant row is checked at commit (see `SHARED_PARENTS`).
@@ -60,7 +63,7 @@ class TenantScoped:
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805
-        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE", **_checked("tenants")), index=True)
+        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE", **_checked("tenants")))
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple:  # noqa: N805
