@@ -186,8 +186,8 @@ def signer(tenant_id: int, key: SigningKey | ActiveKey | None = None) -> Callabl
     return sign_one
 
 
-def parse(code: str) -> CodePayload | None:
-    """The payload of a well-formed code, without checking its signature (None if malformed)."""
+def _decoded(code: str) -> tuple[CodePayload, bytes] | None:
+    """A well-formed code's payload and its raw bytes, signature unchecked (None if malformed)."""
     if not isinstance(code, str) or len(code.strip()) != CODE_LENGTH:
         return None
     try:
@@ -199,7 +199,13 @@ def parse(code: str) -> CodePayload | None:
     version_kind, key_id, tenant_id, object_id, event_id = _HEADER.unpack(raw[: _HEADER.size])
     if version_kind >> 4 != VERSION or (version_kind & 0x0F) not in CodeKind._value2member_map_:
         return None
-    return CodePayload(CodeKind(version_kind & 0x0F), key_id, tenant_id, object_id, event_id)
+    return CodePayload(CodeKind(version_kind & 0x0F), key_id, tenant_id, object_id, event_id), raw
+
+
+@functools.lru_cache(maxsize=64)
+def _loaded_public_key(raw: bytes) -> Ed25519PublicKey:
+    """Cached by its bytes, like `_loaded_private_key`: which keys verify is still `verification_keys()`."""
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def verify(code: str, tenant_id: int, kind: CodeKind | None = None) -> CodePayload | None:
@@ -207,15 +213,17 @@ def verify(code: str, tenant_id: int, kind: CodeKind | None = None) -> CodePaylo
 
     Unknown, forged and other regions' codes are indistinguishable to the caller by design.
     """
-    payload = parse(code)
-    if payload is None or payload.tenant_id != tenant_id or (kind is not None and payload.kind != kind):
+    decoded = _decoded(code)
+    if decoded is None:
+        return None
+    payload, raw = decoded
+    if payload.tenant_id != tenant_id or (kind is not None and payload.kind != kind):
         return None
     public = verification_keys().get(payload.key_id)
     if public is None:
         return None
-    raw = _b32decode(code)
     try:
-        Ed25519PublicKey.from_public_bytes(public).verify(raw[_HEADER.size :], raw[: _HEADER.size])
+        _loaded_public_key(public).verify(raw[_HEADER.size :], raw[: _HEADER.size])
     except InvalidSignature:
         return None
     return payload
