@@ -303,7 +303,8 @@ def _issue(values: dict, tenant_id: int, key: codes.ActiveKey | None) -> Ticket:
     """Insert the ticket with plain SQL and hand back its ORM object as if it had been loaded: no flush.
 
     Every column is given, so the object needs no refresh; later changes to it (a quota seat) are
-    flushed as an ordinary UPDATE.
+    flushed as an ordinary UPDATE. If a savepoint around it rolls back (an import row refused at the
+    seat), the session only expires the object, and drops it with the caller's last reference.
     """
     sign = functools.partial(
         codes.sign, codes.CodeKind.TICKET, tenant_id, event_id=values["event_id"], key=key
