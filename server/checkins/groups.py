@@ -87,7 +87,7 @@ def group_sheet(group_id: int, kiosk: DoorKiosk) -> GroupSheet:
 
 def open_group(code: str, kiosk: DoorKiosk) -> GroupSheet:
     """The escort QR of a class sheet → that class's checklist."""
-    payload = codes.verify((code or "").strip().upper(), kiosk.tenant_id, codes.CodeKind.ESCORT)
+    payload = codes.verify(codes.normalise(code), kiosk.tenant_id, codes.CodeKind.ESCORT)
     if payload is None:
         raise NotFound("QR сопровождающего не распознан.", code="escort_invalid")
     sheet = group_sheet(payload.object_id, kiosk)

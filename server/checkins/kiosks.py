@@ -54,8 +54,8 @@ KIOSK_COLUMNS = (
     _KIOSKS.c.revoked_at,
     _KIOSKS.c.last_seen_at,
 )
-BY_TOKEN = _KIOSKS.c.token_hash == bindparam("token_hash")  # any region's: the caller checks the URL's
-_BY_TOKEN = select(*KIOSK_COLUMNS).where(BY_TOKEN)
+KIOSK_BY_TOKEN = _KIOSKS.c.token_hash == bindparam("token_hash")  # any region's: the caller checks the URL's
+_BY_TOKEN = select(*KIOSK_COLUMNS).where(KIOSK_BY_TOKEN)
 _SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now"))
 
 

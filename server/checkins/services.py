@@ -18,8 +18,7 @@ from sqlalchemy.orm import joinedload
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
-from server.checkins.kiosks import BY_TOKEN as KIOSK_BY_TOKEN
-from server.checkins.kiosks import KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
+from server.checkins.kiosks import KIOSK_BY_TOKEN, KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
 from server.database import utcnow
 from server.errors import Invalid, NotFound
@@ -159,16 +158,17 @@ def read_scan(token: str, code: str, tenant_id: int, seen_every: timedelta) -> S
 
     The caller decides whether the kiosk may scan here (`auth.admit_kiosk`) before `admit_scanned`.
     """
-    code = (code or "").strip().upper()
+    code = codes.normalise(code)
     payload = codes.verify(code, tenant_id)
     ticket_id = _ticket_id(payload)
-    params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
     if ticket_id is None:
         return Scanned(code, payload, kiosk_for_token(token, seen_every), None)
+    params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
     row = db.session.connection().execute(_KIOSK_AND_DOOR_QUERY, params).first()
     if row is None:
         return Scanned(code, payload, None, None)
-    return Scanned(code, payload, paired_kiosk(row[:6], seen_every), _door(row[6:]))
+    split = len(KIOSK_COLUMNS)
+    return Scanned(code, payload, paired_kiosk(row[:split], seen_every), _door(row[split:]))
 
 
 @dataclass
@@ -396,7 +396,7 @@ def admit(
     user_id: int | None = None,
 ) -> Admission:
     """A code scanned at a kiosk. Unknown, forged and other regions' codes all answer `invalid`."""
-    code = (code or "").strip().upper()
+    code = codes.normalise(code)
     payload = codes.verify(code, kiosk.tenant_id)
     ticket_id = _ticket_id(payload)
     door = door_ticket(ticket_id, kiosk.tenant_id) if ticket_id is not None else None

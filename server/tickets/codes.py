@@ -186,6 +186,11 @@ def signer(tenant_id: int, key: SigningKey | ActiveKey | None = None) -> Callabl
     return sign_one
 
 
+def normalise(code: str | None) -> str:
+    """A code as scanned or typed (wedge scanners and people vary case and spaces), as it was issued."""
+    return (code or "").strip().upper()
+
+
 def _decoded(code: str) -> tuple[CodePayload, bytes] | None:
     """A well-formed code's payload and its raw bytes, signature unchecked (None if malformed)."""
     if not isinstance(code, str) or len(code.strip()) != CODE_LENGTH:
