@@ -159,6 +159,34 @@ def test_http_race_for_the_last_seats(app, world, live_server):
     assert _active(app, world.a, event) == (50, 50)
 
 
+def _cut_while_a_seat_is_held(app, region_, event: int, school: int, cut) -> tuple[str, str]:
+    """One registration takes its seat (and quota place) and holds it uncommitted for half a second;
+    meanwhile `cut()` runs in a transaction of its own. Both answers, as `_answer` gives them."""
+    with region(app, region_) as tz:
+        pass
+    claimed = threading.Event()
+
+    def register() -> str:
+        data = services.Registration(
+            student=_student(school, 6), guardian_name="Мама", guardian_phone="89000000000", consent=True
+        )
+        with app.app_context(), tenant_scope(region_.id):
+            services.register(services.find_event(event), data, tz)
+            claimed.set()  # the seat and the quota's place are taken, not yet committed
+            time.sleep(0.5)
+            db.session.commit()
+            db.session.remove()
+            return "ok"
+
+    def cutting() -> str:
+        claimed.wait(timeout=30)
+        return _answer(app, region_, lambda: cut(tz))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        registered, cut_result = pool.submit(register), pool.submit(cutting)
+        return registered.result(), cut_result.result()
+
+
 def test_a_quota_cut_below_a_seat_being_taken_waits_for_it_and_is_refused(app, world):
     """The coordinator lowers a municipality's quota to what its committed tickets use while one more
     registration holds its seat: the cut waits for that registration, then is refused in Russian
@@ -168,30 +196,37 @@ def test_a_quota_cut_below_a_seat_being_taken_waits_for_it_and_is_refused(app, w
     event = world.event(world.a, capacity=40, quotas=[(north, 20)])
     for _ in range(6):
         world.ticket(world.a, event, school_id=school)
-    with region(app, world.a) as tz:
-        pass
-    claimed = threading.Event()
 
-    def register() -> str:
-        data = services.Registration(
-            student=_student(school, 6), guardian_name="Мама", guardian_phone="89000000000", consent=True
-        )
-        with app.app_context(), tenant_scope(world.a.id):
-            services.register(services.find_event(event), data, tz)
-            claimed.set()  # the seat and the quota's seventh place are taken, not yet committed
-            time.sleep(0.5)
-            db.session.commit()
-            db.session.remove()
-            return "ok"
+    def cut(tz):
+        give_quotas(services.find_event(event), [(north, 6)], tz)
 
-    def cut() -> str:
-        claimed.wait(timeout=30)
-        return _answer(app, world.a, lambda: give_quotas(services.find_event(event), [(north, 6)], tz))
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        registered, cut_result = pool.submit(register), pool.submit(cut)
-        assert registered.result() == "ok"
-        assert cut_result.result() == "quota_below_used"
+    assert _cut_while_a_seat_is_held(app, world.a, event, school, cut) == ("ok", "quota_below_used")
     with region(app, world.a):
         quota = db.session.scalar(select(EventQuota))
         assert (quota.used, quota.seats) == (7, 20)
+
+
+def test_a_school_quota_cut_below_a_seat_being_taken_waits_for_it_and_is_refused(app, world):
+    """The same one level down: the municipal coordinator cuts a school's share while the school's
+    third student holds a seat of it."""
+    from server.catalog.models import Municipality
+    from server.tickets import quotas
+
+    north = world.municipality(world.a)
+    school = world.school(world.a, north)
+    event = world.event(world.a, capacity=40, quotas=[(north, 20)])
+    with region(app, world.a):
+        municipality = db.session.scalar(select(Municipality).where(Municipality.id == north))
+        quotas.set_school_quotas(event, municipality, {school: 5})
+        db.session.commit()
+    for _ in range(2):
+        world.ticket(world.a, event, school_id=school)
+
+    def cut(tz):
+        municipality = db.session.scalar(select(Municipality).where(Municipality.id == north))
+        quotas.set_school_quotas(event, municipality, {school: 2})
+
+    assert _cut_while_a_seat_is_held(app, world.a, event, school, cut) == ("ok", "quota_below_used")
+    with region(app, world.a):
+        share = db.session.scalar(select(SchoolQuota))
+        assert (share.used, share.seats) == (3, 5)
