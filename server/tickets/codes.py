@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from server.database import utcnow
+from server.database import insert_on_conflict, utcnow
 from server.extensions import db
 from server.tickets.models import SigningKey
 
@@ -102,12 +102,8 @@ def ensure_key(tenant_id: int) -> ActiveKey:
     connection = db.session.connection()
     row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
     if row is None:
-        if connection.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
         connection.execute(
-            insert(SigningKey)
+            insert_on_conflict(_KEYS, connection.dialect.name)
             .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **_new_key_pair())
             .on_conflict_do_nothing()
         )
