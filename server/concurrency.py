@@ -12,6 +12,9 @@ The default is 4, measured the same way, runs interleaved: a registration rush (
 gave 232–288 requests/s at 4 against 194–245 at 8, because whoever holds the event's row lock must win
 the GIL back before it can commit; 32 kiosks (`bench/checkins.py`) gave 726–755 admissions/s against
 622–636; one process serving 100 dashboards at 200 scans/s still updates them in p99 59 ms.
+Two does better still where the requests are all short (32 kiosks: 638–671/s, p99 69–75 ms, against
+567–574/s, p99 91–103 ms at 4; registrations 316–333/s against 277–325), but then one class sheet PDF
+(~250 ms) holds half a process. So 4 stays the default, and the API-only pool runs with 2 (README).
 
 A request waiting here sleeps on a lock and costs nothing. Socket.IO's own requests never reach this:
 Flask-SocketIO's middleware, wrapped around it, answers them first.
