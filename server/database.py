@@ -68,11 +68,11 @@ def insert_on_conflict(table, dialect_name: str):
 def statement_transactions(view):
     """Run a view with every statement its own transaction on PostgreSQL (autocommit).
 
-    For the door's scan, the busiest request: no BEGIN and COMMIT round trips, so a scan is three
-    (kiosk, ticket, the scan row with its count). Only for views whose every write is one statement
-    that stands on its own (a scan writes one row, or one row with its count in the same statement):
-    nothing can be left half done. Each read sees what is committed as it runs, as READ COMMITTED
-    gives anyway. A request whose session is already in a transaction stays in it.
+    For the door's scan, the busiest request: no BEGIN and COMMIT round trips, so a scan is two
+    (its kiosk with the ticket, then the scan row with its count). Only for views whose every write is
+    one statement that stands on its own (a scan writes one row, or one row with its count in the same
+    statement): nothing can be left half done. Each read sees what is committed as it runs, as READ
+    COMMITTED gives anyway. A request whose session is already in a transaction stays in it.
     """
     from server.extensions import db  # here: server.extensions imports this module
 

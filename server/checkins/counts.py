@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
 from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
-from server.database import insert_on_conflict
+from server.database import bound, insert_on_conflict
 from server.extensions import db
 
 if TYPE_CHECKING:
@@ -79,10 +79,9 @@ def log_scan(dialect_name: str):
     """Insert a scan row, or nothing when a unique rule refuses it (admitted once; a kiosk's scan_id
     once), returning its id. ON CONFLICT DO NOTHING waits for a racing admission of the same ticket
     to commit, then yields to it: one statement, no savepoint."""
-    values = {name: bindparam(name, type_=_CHECKINS.c[name].type) for name in _SCAN_COLUMNS}
     return (
         insert_on_conflict(_CHECKINS, dialect_name)
-        .values(values)
+        .values(bound(*_SCAN_COLUMNS))
         .on_conflict_do_nothing()
         .returning(_CHECKINS.c.id)
     )

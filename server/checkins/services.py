@@ -149,8 +149,12 @@ class Scanned:
     door: DoorTicket | None
 
 
-def _ticket_id(payload: codes.CodePayload | None) -> int | None:
-    return payload.object_id if payload is not None and payload.kind == codes.CodeKind.TICKET else None
+def _read_code(code: str | None, tenant_id: int) -> tuple[str, codes.CodePayload | None, int | None]:
+    """The code as issued, its payload if genuine and of this region, and the ticket id it names."""
+    code = codes.normalise(code)
+    payload = codes.verify(code, tenant_id)
+    is_ticket = payload is not None and payload.kind == codes.CodeKind.TICKET
+    return code, payload, payload.object_id if is_ticket else None
 
 
 def read_scan(token: str, code: str, tenant_id: int, seen_every: timedelta) -> Scanned:
@@ -158,9 +162,7 @@ def read_scan(token: str, code: str, tenant_id: int, seen_every: timedelta) -> S
 
     The caller decides whether the kiosk may scan here (`auth.admit_kiosk`) before `admit_scanned`.
     """
-    code = codes.normalise(code)
-    payload = codes.verify(code, tenant_id)
-    ticket_id = _ticket_id(payload)
+    code, payload, ticket_id = _read_code(code, tenant_id)
     if ticket_id is None:
         return Scanned(code, payload, kiosk_for_token(token, seen_every), None)
     params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
@@ -396,9 +398,7 @@ def admit(
     user_id: int | None = None,
 ) -> Admission:
     """A code scanned at a kiosk. Unknown, forged and other regions' codes all answer `invalid`."""
-    code = codes.normalise(code)
-    payload = codes.verify(code, kiosk.tenant_id)
-    ticket_id = _ticket_id(payload)
+    code, payload, ticket_id = _read_code(code, kiosk.tenant_id)
     door = door_ticket(ticket_id, kiosk.tenant_id) if ticket_id is not None else None
     return admit_scanned(Scanned(code, payload, kiosk, door), scan_id, scanned_at, method, user_id)
 

@@ -67,14 +67,6 @@ def _new_key_pair() -> dict[str, bytes]:
     }
 
 
-_ACTIVE = select(SigningKey).where(SigningKey.active.is_(True)).order_by(SigningKey.key_id.desc()).limit(1)
-
-
-def active_key(tenant_id: int) -> SigningKey:
-    """The region's current signing key, created on first use."""
-    return db.session.scalar(_ACTIVE) or rotate_key(tenant_id)
-
-
 @dataclass(frozen=True)
 class ActiveKey:
     """The signing half of a region's current key, as every registration reads it: two plain columns."""
@@ -172,7 +164,7 @@ def _loaded_private_key(raw: bytes) -> Ed25519PrivateKey:
 
 def signer(tenant_id: int, key: SigningKey | ActiveKey | None = None) -> Callable[[CodeKind, int, int], str]:
     """`sign` for many codes of one region: the active key (or `key`) is read once (bulk seeding)."""
-    key = key or active_key(tenant_id)
+    key = key or ensure_key(tenant_id)
     private = _loaded_private_key(key.private_key)
 
     def sign_one(kind: CodeKind, object_id: int, event_id: int) -> str:
