@@ -12,15 +12,10 @@ from sqlalchemy import event
 from server import concurrency, formatting
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from server.security import SECURITY_HEADERS
 from server.sessions import CookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "media-src 'self' data: blob:; connect-src 'self' ws: wss:; worker-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
 
 
 def create_app(config: str | dict[str, Any] | None = None) -> Flask:
@@ -48,6 +43,9 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     app.session_interface = CookieSessions()
 
     _init_database(app)
+    from server.checkins.lane import ScanLane
+
+    app.wsgi_app = ScanLane(app, app.wsgi_app)  # inside the request bound, like every request
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
     _init_extensions(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -172,11 +170,8 @@ def _install_request_edges(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Permissions-Policy", "camera=(self)")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response
 
     @app.context_processor

@@ -59,10 +59,20 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header."""
+    scheme, _, token = (header or "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def kiosk_token(header: str | None) -> str | None:
+    """The bearer token when it is a kiosk's (`kk_…`)."""
+    token = bearer_token(header)
+    return token if token and token.startswith("kk_") else None
+
+
+def _bearer() -> str | None:
+    return bearer_token(request.headers.get("Authorization"))
 
 
 def _principal_for(user: User) -> Principal:
@@ -76,9 +86,7 @@ def kiosk_seen_every() -> timedelta:
 
 
 def kiosk_bearer() -> str | None:
-    """The bearer token when it is a kiosk's (`kk_…`)."""
-    token = _bearer()
-    return token if token and token.startswith("kk_") else None
+    return kiosk_token(request.headers.get("Authorization"))
 
 
 def _kiosk_principal(kiosk) -> Principal:

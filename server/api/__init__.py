@@ -25,10 +25,13 @@ def api_blueprint(name: str, import_name: str) -> Blueprint:
     return bp
 
 
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The SPEC's error object: `{"error": {"code": …, "message": …}}`."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
 def error_response(status: int, code: str, message: str, **extra: Any):
-    body: dict[str, Any] = {"code": code, "message": message}
-    body.update(extra)
-    return jsonify(error=body), status
+    return jsonify(error_body(code, message, **extra)), status
 
 
 def domain_error_response(error: DomainError):
