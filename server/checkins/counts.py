@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, event, func, select, true
 from sqlalchemy.orm import Session
 
 from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
-from server.database import bound, insert_on_conflict
+from server.database import DriverStatement, bound, insert_on_conflict
 from server.extensions import db
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def log_admission(row: dict[str, Any], admitted: Admitted, session: Session | No
         return checkin_id
     shard = {"shard": admitted.shard, "admitted": 1}
     if dialect == "postgresql":
-        written = connection.execute(_logged_and_counted(), {**row, **shard}).first()
+        written = _logged_and_counted().first(connection, {**row, **shard})
         if written is None:
             return None
         checkin_id, total = written
@@ -168,7 +168,9 @@ def _logged_and_counted():
         .cte("counted")
     )
     others = _others(tenant_id, event_id, shard)
-    return select(logged.c.id, counted.c.admitted + others).select_from(logged.join(counted, true()))
+    return DriverStatement(
+        select(logged.c.id, counted.c.admitted + others).select_from(logged.join(counted, true()))
+    )
 
 
 _TOTALS = (

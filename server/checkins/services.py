@@ -20,7 +20,7 @@ from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
 from server.checkins.kiosks import KIOSK_BY_TOKEN, KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
-from server.database import utcnow
+from server.database import DriverStatement, utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
 from server.security import same, token_hash
@@ -121,7 +121,7 @@ def _kiosk_and_door_query():
     return select(*KIOSK_COLUMNS, *door.c).select_from(kiosks.outerjoin(door, true())).where(KIOSK_BY_TOKEN)
 
 
-_KIOSK_AND_DOOR_QUERY = _kiosk_and_door_query()
+_KIOSK_AND_DOOR_QUERY = DriverStatement(_kiosk_and_door_query())
 
 
 def _door(row: Sequence) -> DoorTicket | None:
@@ -173,7 +173,7 @@ def read_scan(token: str, code: str, tenant_id: int, seen_every: timedelta) -> S
     if ticket_id is None:
         return Scanned(code, payload, kiosk_for_token(token, seen_every), None)
     params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
-    row = db.session.connection().execute(_KIOSK_AND_DOOR_QUERY, params).first()
+    row = _KIOSK_AND_DOOR_QUERY.first(db.session.connection(), params)
     if row is None:
         return Scanned(code, payload, None, None)
     split = len(KIOSK_COLUMNS)
