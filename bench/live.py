@@ -42,6 +42,7 @@ WARMUP_SECONDS = 1.0  # scans at the same rate before measuring, not counted
 COALESCE_SECONDS = 0.05
 SCHOOLS = 20
 API_THREADS = "8"  # the kiosks' process in --mode split: no WebSockets, so few threads
+API_CONCURRENCY = "2"  # and its REQUEST_CONCURRENCY, as the README's API pool runs
 
 
 def prepare(database_url: str, tickets: int) -> dict:
@@ -111,7 +112,12 @@ def prepare(database_url: str, tickets: int) -> dict:
 
 
 def start_server(
-    port: int, database_url: str, redis_url: str | None, threads: str = "400", workers: str = "1"
+    port: int,
+    database_url: str,
+    redis_url: str | None,
+    threads: str = "400",
+    workers: str = "1",
+    concurrency: str | None = None,
 ) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -123,6 +129,8 @@ def start_server(
         "LIVE_COALESCE_SECONDS": str(COALESCE_SECONDS),
     }
     env.pop("REDIS_URL", None)
+    if concurrency is not None:
+        env["REQUEST_CONCURRENCY"] = concurrency
     if redis_url:
         env["REDIS_URL"] = redis_url
     return start_gunicorn(port, env)
@@ -195,9 +203,10 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
     # split: the README's layout, a web process for the dashboards and an API process for the kiosks
     threads = ["400", API_THREADS] if mode == "split" else ["400"] * processes
     workers = ["1", str(args.api_workers)] if mode == "split" else ["1"] * processes
+    concurrency = [None, API_CONCURRENCY] if mode == "split" else [None] * processes
     servers = [
-        start_server(port, database_url, redis_url if use_redis else None, n, w)
-        for port, n, w in zip(ports, threads, workers, strict=True)
+        start_server(port, database_url, redis_url if use_redis else None, n, w, c)
+        for port, n, w, c in zip(ports, threads, workers, concurrency, strict=True)
     ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     dashboard_urls, kiosk_urls = (urls[:1], urls[1:]) if mode == "split" else (urls, urls)
