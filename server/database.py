@@ -91,11 +91,12 @@ class DriverStatement:
     """A Core statement compiled once per database and run straight on the driver's cursor.
 
     For the door's scan, two statements a request: through `Connection.execute` each also built an
-    execution context, cursor and result wrappers and result metadata from the driver's column
-    descriptions, which cost the scan more CPU than its round trips (measured in-process on PostgreSQL).
-    The statement's own types still apply, both ways: values are bound and rows are read through the
-    bind and result processors of its compiled form. It runs in the connection's transaction, or in
-    autocommit where the connection is in it (`statement_transactions`).
+    execution context, cursor and result wrappers, and result metadata from the driver's column
+    descriptions (psycopg makes an object per column for those). Run here, a scan took 3.1 million
+    instructions instead of 3.8 (`bench/instructions.py`). The statement's own types still apply both
+    ways: values are bound and rows are read through the bind and result processors of its compiled
+    form. It runs in the connection's transaction, or in autocommit where the connection is in it
+    (`statement_transactions`).
     """
 
     def __init__(self, statement: Executable) -> None:
