@@ -1,4 +1,5 @@
-"""Secrets we hand out and store only as hashes: API tokens, kiosk tokens, pairing codes."""
+"""Secrets we hand out and store only as hashes (API tokens, kiosk tokens, pairing codes), and the
+security headers every response carries."""
 
 from __future__ import annotations
 

@@ -181,7 +181,12 @@ def pair():
     responses={200: "the door's answer", 401: "kiosk unknown or revoked"},
 )
 def checkin():
-    """The busiest request: its kiosk (by token) and the scanned ticket are read in one query."""
+    """The busiest request: its kiosk (by token) and the scanned ticket are read in one query.
+
+    A paired kiosk's well-formed scan is answered below Flask by `checkins.lane` with the same
+    services; this view answers everything the lane leaves to it (401, 404, 422), and any deployment
+    that mounts the app without the lane.
+    """
     token = kiosk_bearer()
     if token is None:
         _require_kiosk()  # answers 401, or 404 for a user's token, as every kiosk endpoint does
