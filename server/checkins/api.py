@@ -184,8 +184,7 @@ def checkin():
     """The busiest request: its kiosk (by token) and the scanned ticket are read in one query.
 
     A paired kiosk's well-formed scan is answered below Flask by `checkins.lane` with the same
-    services; this view answers everything the lane leaves to it (401, 404, 422), and any deployment
-    that mounts the app without the lane.
+    services; this view answers everything the lane leaves to it (401, 404, 422) and documents it.
     """
     token = kiosk_bearer()
     if token is None:
