@@ -32,6 +32,7 @@ from server.extensions import db
 
 if TYPE_CHECKING:
     from server.checkins.services import DoorTicket
+    from server.checkins.work import DoorWork
 
 PENDING = "admissions_to_count"
 MANY = "many_admissions"
@@ -87,16 +88,16 @@ def log_scan(dialect_name: str):
     )
 
 
-def log_admission(row: dict[str, Any], admitted: Admitted, session: Session | None = None) -> int | None:
+def log_admission(row: dict[str, Any], admitted: Admitted, work: DoorWork) -> int | None:
     """Write an admitted scan row and count it; None when a unique rule refused the row.
 
     Alone in its transaction, the increment rides in the same statement on PostgreSQL and the live
-    message is queued at once with the new total; inside `many_admissions()` it waits for commit.
+    message joins the work's outbox at once with the new total; inside `many_admissions()` (of the
+    work's session) it waits for commit.
     """
-    session = session or db.session()
-    connection = session.connection()
+    connection, session = work.connection, work.session
     dialect = connection.dialect.name
-    if session.info.get(MANY):
+    if session is not None and session.info.get(MANY):
         checkin_id = connection.execute(log_scan(dialect), row).scalar()
         if checkin_id is not None:
             session.info.setdefault(PENDING, []).append(replace(admitted, checkin_id=checkin_id))
@@ -114,7 +115,7 @@ def log_admission(row: dict[str, Any], admitted: Admitted, session: Session | No
         total = connection.execute(_increment(dialect), {**row, **shard}).scalar_one()
     from server.live.services import announce_checkin
 
-    announce_checkin(replace(admitted, checkin_id=checkin_id), total, session)
+    announce_checkin(replace(admitted, checkin_id=checkin_id), total, work.outbox)
     return checkin_id
 
 
@@ -197,6 +198,7 @@ def _apply(session: Session) -> None:
     pending: list[Admitted] = session.info.pop(PENDING, [])
     if not pending:
         return
+    from server.live.publish import outbox
     from server.live.services import announce_checkin
 
     increments = Counter((a.door.tenant_id, a.door.event_id, a.shard) for a in pending)
@@ -209,4 +211,4 @@ def _apply(session: Session) -> None:
     still_to_come = Counter(a.door.event_id for a in pending)
     for a in pending:  # each message carries the count right after its own admission
         still_to_come[a.door.event_id] -= 1
-        announce_checkin(a, now[a.door.event_id] - still_to_come[a.door.event_id], session)
+        announce_checkin(a, now[a.door.event_id] - still_to_come[a.door.event_id], outbox(session))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
@@ -59,13 +59,18 @@ _BY_TOKEN = select(*KIOSK_COLUMNS).where(KIOSK_BY_TOKEN)
 _SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now"))
 
 
-def kiosk_for_token(token: str, seen_every: timedelta) -> DoorKiosk | None:
-    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller)."""
-    row = db.session.connection().execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
-    return paired_kiosk(row, seen_every)
+def kiosk_for_token(
+    token: str, seen_every: timedelta, connection: Connection | None = None
+) -> DoorKiosk | None:
+    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller).
+
+    On `connection`, or the request's session's."""
+    connection = connection or db.session.connection()
+    row = connection.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    return paired_kiosk(row, seen_every, connection)
 
 
-def paired_kiosk(row: Sequence | None, seen_every: timedelta) -> DoorKiosk | None:
+def paired_kiosk(row: Sequence | None, seen_every: timedelta, connection: Connection) -> DoorKiosk | None:
     """The kiosk that values of `KIOSK_COLUMNS` name, unless there is none or it is revoked.
 
     "Last seen" is for the coordinator's list: written once per `seen_every`, not once per scan.
@@ -77,7 +82,7 @@ def paired_kiosk(row: Sequence | None, seen_every: timedelta) -> DoorKiosk | Non
         return None
     now = utcnow()
     if last_seen_at is None or now - last_seen_at >= seen_every:
-        db.session.connection().execute(_SEEN, {"kiosk_id": kiosk_id, "now": now})
+        connection.execute(_SEEN, {"kiosk_id": kiosk_id, "now": now})
     return DoorKiosk(kiosk_id, tenant_id, venue_id, name)
 
 

@@ -4,13 +4,14 @@ A scan is two short statements, yet Flask's request round trip (the request cont
 hooks, routing, the response object) was a third of its CPU: measured in-process on PostgreSQL,
 2.4–2.8 ms per scan through Flask against 1.7–1.8 ms here. So this WSGI middleware answers
 the common scan itself, under an app context, with the same services the Flask view calls
-(`read_scan`, `admit_scanned`) and the same one commit.
+(`read_scan`, `admit_scanned`). On PostgreSQL it runs them on a connection of its own, from a pool
+of autocommit connections, not in a session (`checkins.work.lane_work`).
 
 The Flask view (`api.checkin`) stays the endpoint's one full implementation. Whatever the lane is not
 sure of goes there with its body intact — no kiosk token, a body that does not validate, an unknown
 region, an unknown, revoked or other region's kiosk — and is answered exactly as documented (401, 404,
 422). The lane writes nothing before it knows the kiosk may scan here; only its kiosk's "last seen" time,
-as the view does too.
+as the view does too, and it keeps that.
 """
 
 from __future__ import annotations
@@ -29,12 +30,10 @@ from server.api import error_body
 from server.api.errors import CODES
 from server.checkins import services
 from server.checkins.api import CheckinIn
-from server.database import statement_transactions
+from server.checkins.work import DoorWork, lane_work
 from server.errors import DomainError
-from server.extensions import db
 from server.security import SECURITY_HEADERS
 from tenants.resolution import load_tenant
-from tenants.scoping import set_tenant
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -90,23 +89,17 @@ def _kiosk_scan(environ: dict[str, Any]) -> tuple[str, str, bytes] | None:
 def _answer(slug: str, token: str, body: bytes) -> tuple[int, dict[str, Any]] | None:
     """The response status and body for a scan, committed; None to leave the request to the view."""
     try:
-        answer = _admit(slug, token, body)
-        if answer is None:
-            db.session.rollback()
-            return None
-        db.session.commit()
-        return 200, answer.as_json()
+        with lane_work() as work:
+            answer = _admit(slug, token, body, work)
     except DomainError as error:
-        db.session.rollback()
         return error.status, error_body(error.code, error.message, **error.details)
     except Exception:
-        db.session.rollback()
         log.exception("unhandled error on POST /api/v1/<tenant>/checkins")  # no path: no tokens in logs
         return 500, error_body(*CODES[500])
+    return None if answer is None else (200, answer.as_json())
 
 
-@statement_transactions
-def _admit(slug: str, token: str, body: bytes) -> services.Admission | None:
+def _admit(slug: str, token: str, body: bytes, work: DoorWork) -> services.Admission | None:
     """What the view does for a scan it can admit; None where the view must answer (and nothing written)."""
     try:
         data = CheckinIn.model_validate_json(body)
@@ -115,8 +108,7 @@ def _admit(slug: str, token: str, body: bytes) -> services.Admission | None:
     tenant = load_tenant(slug)
     if tenant is None:
         return None
-    set_tenant(tenant.id)
-    scanned = services.read_scan(token, data.code, tenant.id, kiosk_seen_every())
+    scanned = services.read_scan(token, data.code, tenant.id, kiosk_seen_every(), work.connection)
     if scanned.kiosk is None or scanned.kiosk.tenant_id != tenant.id:
         return None
-    return services.admit_scanned(scanned, scan_id=data.scan_id)
+    return services.admit_scanned(scanned, scan_id=data.scan_id, work=work)

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, true
+from sqlalchemy import Connection, bindparam, select, true
 from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
@@ -20,6 +21,7 @@ from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
 from server.checkins.kiosks import KIOSK_BY_TOKEN, KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
+from server.checkins.work import DoorWork
 from server.database import DriverStatement, utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
@@ -131,11 +133,13 @@ def _door(row: Sequence) -> DoorTicket | None:
     return DoorTicket(*head, short_name(last_name, first_name, middle_name), grade)
 
 
-def door_ticket(ticket_id: int, tenant_id: int | None = None) -> DoorTicket | None:
+def door_ticket(
+    ticket_id: int, tenant_id: int | None = None, connection: Connection | None = None
+) -> DoorTicket | None:
     """The ticket with everything the door needs, one query, of the current region."""
     region = tenant_id if tenant_id is not None else required_tenant_id()
     params = {"tenant_id": region, "ticket_id": ticket_id}
-    row = db.session.connection().execute(_DOOR_QUERY, params).first()
+    row = (connection or db.session.connection()).execute(_DOOR_QUERY, params).first()
     return None if row is None else _door(row)
 
 
@@ -164,20 +168,23 @@ def _read_code(code: str | None, tenant_id: int) -> tuple[str, codes.CodePayload
     return code, payload, payload.object_id if is_ticket else None
 
 
-def read_scan(token: str, code: str, tenant_id: int, seen_every: timedelta) -> Scanned:
+def read_scan(
+    token: str, code: str, tenant_id: int, seen_every: timedelta, connection: Connection | None = None
+) -> Scanned:
     """The door's busiest request reads its kiosk (by token) and the scanned ticket in one query.
 
     The caller decides whether the kiosk may scan here (`auth.admit_kiosk`) before `admit_scanned`.
     """
+    connection = connection or db.session.connection()
     code, payload, ticket_id = _read_code(code, tenant_id)
     if ticket_id is None:
-        return Scanned(code, payload, kiosk_for_token(token, seen_every), None)
+        return Scanned(code, payload, kiosk_for_token(token, seen_every, connection), None)
     params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
-    row = _KIOSK_AND_DOOR_QUERY.first(db.session.connection(), params)
+    row = _KIOSK_AND_DOOR_QUERY.first(connection, params)
     if row is None:
         return Scanned(code, payload, None, None)
     split = len(KIOSK_COLUMNS)
-    return Scanned(code, payload, paired_kiosk(row[:split], seen_every), _door(row[split:]))
+    return Scanned(code, payload, paired_kiosk(row[:split], seen_every, connection), _door(row[split:]))
 
 
 @dataclass
@@ -204,8 +211,13 @@ class Admission:
         return body
 
 
-def hhmm(moment: datetime, tenant_id: int) -> str:
-    return moment.astimezone(db.session.get(Tenant, tenant_id).tz).strftime("%H:%M")
+_TIMEZONE = select(Tenant.__table__.c.timezone).where(Tenant.__table__.c.id == bindparam("tenant_id"))
+
+
+def hhmm(moment: datetime, tenant_id: int, connection: Connection) -> str:
+    """The time of day in the region, for the door's messages."""
+    timezone = connection.execute(_TIMEZONE, {"tenant_id": tenant_id}).scalar_one()
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
 def door_details(ticket: Ticket) -> dict[str, Any]:
@@ -233,27 +245,62 @@ def _device_moment(scanned_at: datetime | None, now: datetime) -> datetime:
     return min(scanned_at, now + CLOCK_SKEW)
 
 
-def _first_admission(ticket_id: int) -> Checkin | None:
-    return db.session.scalar(
-        select(Checkin)
-        .where(Checkin.ticket_id == ticket_id, Checkin.result == ScanResult.OK)
-        .options(joinedload(Checkin.kiosk))
+_CHECKINS, _KIOSKS = Checkin.__table__, Kiosk.__table__
+
+
+@dataclass(frozen=True)
+class FirstAdmission:
+    """Where and when a ticket was let in: what "already admitted" tells the door."""
+
+    tenant_id: int
+    scanned_at: datetime
+    kiosk_id: int | None
+    kiosk_name: str | None
+    method: AdmissionMethod
+
+
+_FIRST_ADMISSION = (
+    select(
+        _CHECKINS.c.tenant_id,
+        _CHECKINS.c.scanned_at,
+        _CHECKINS.c.kiosk_id,
+        _KIOSKS.c.name,
+        _CHECKINS.c.method,
     )
+    .select_from(
+        _CHECKINS.outerjoin(
+            _KIOSKS, (_KIOSKS.c.tenant_id == _CHECKINS.c.tenant_id) & (_KIOSKS.c.id == _CHECKINS.c.kiosk_id)
+        )
+    )
+    .where(
+        _CHECKINS.c.tenant_id == bindparam("tenant_id"),
+        _CHECKINS.c.ticket_id == bindparam("ticket_id"),
+        _CHECKINS.c.result == ScanResult.OK,
+    )
+)
 
 
-def _where(checkin: Checkin) -> str:
-    if checkin.kiosk is not None:
-        return f"киоск «{checkin.kiosk.name}»"
-    if checkin.method == AdmissionMethod.ONLINE:
+def _first_admission(door: DoorTicket, connection: Connection) -> FirstAdmission | None:
+    params = {"tenant_id": door.tenant_id, "ticket_id": door.id}
+    row = connection.execute(_FIRST_ADMISSION, params).first()
+    return None if row is None else FirstAdmission(*row)
+
+
+def _where(first: FirstAdmission) -> str:
+    if first.kiosk_name is not None:
+        return f"киоск «{first.kiosk_name}»"
+    if first.method == AdmissionMethod.ONLINE:
         return "по ссылке на трансляцию"
     return "вручную"
 
 
-def _already_message(first: Checkin) -> str:
-    return f"Уже прошёл в {hhmm(first.scanned_at, first.tenant_id)} · {_where(first)}"
+def _already_message(first: FirstAdmission, connection: Connection) -> str:
+    return f"Уже прошёл в {hhmm(first.scanned_at, first.tenant_id, connection)} · {_where(first)}"
 
 
-def _refusal(door: DoorTicket, kiosk: DoorKiosk | None, moment: datetime) -> tuple[ScanResult, str] | None:
+def _refusal(
+    door: DoorTicket, kiosk: DoorKiosk | None, moment: datetime, connection: Connection
+) -> tuple[ScanResult, str] | None:
     """Why this ticket may not pass here and now (rules 6 and 8), or None."""
     if door.status == TicketStatus.CANCELLED:
         return ScanResult.CANCELLED, MESSAGES[ScanResult.CANCELLED]
@@ -264,21 +311,24 @@ def _refusal(door: DoorTicket, kiosk: DoorKiosk | None, moment: datetime) -> tup
             return ScanResult.WRONG_VENUE, "Это онлайн-событие: вход по личной ссылке"
     opens, closes = window(door.starts_at, door.ends_at, door.opens_minutes)
     if moment < opens:
-        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется в {hhmm(opens, door.tenant_id)}"
+        when = hhmm(opens, door.tenant_id, connection)
+        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется в {when}"
     if moment >= closes:
-        return ScanResult.OUTSIDE_WINDOW, f"Событие уже закончилось (в {hhmm(closes, door.tenant_id)})"
+        when = hhmm(closes, door.tenant_id, connection)
+        return ScanResult.OUTSIDE_WINDOW, f"Событие уже закончилось (в {when})"
     return None
 
 
 @dataclass(frozen=True)
 class _Scan:
-    """Who scanned, how and when: the same for every row one scan may write."""
+    """Who scanned, how and when: the same for every row one scan may write; and where it is written."""
 
     kiosk: DoorKiosk | None
     method: AdmissionMethod
     scan_id: str | None
     moment: datetime
     user_id: int | None
+    work: DoorWork
 
     @property
     def offline(self) -> bool:
@@ -307,7 +357,7 @@ class _Scan:
         self, result: ScanResult, message: str, door: DoorTicket | None = None, conflict: bool = False
     ) -> int | None:
         """Insert a refused scan's row; None when its scan_id was logged already (`counts.log_scan`)."""
-        connection = db.session.connection()
+        connection = self.work.connection
         row = self.row(result, message, door, conflict)
         return connection.execute(log_scan(connection.dialect.name), row).scalar()
 
@@ -315,12 +365,12 @@ class _Scan:
         """Insert the admitted row and count it; None when the ticket (or this scan_id) is in already."""
         kiosk_id = self.kiosk.id if self.kiosk else None
         admitted = Admitted(door, 0, kiosk_id, self.method, self.moment)
-        return log_admission(self.row(ScanResult.OK, MESSAGES[ScanResult.OK], door), admitted)
+        return log_admission(self.row(ScanResult.OK, MESSAGES[ScanResult.OK], door), admitted, self.work)
 
     def replay(self) -> Admission | None:
         if self.kiosk is None or not self.scan_id:
             return None
-        return replay(self.kiosk, self.scan_id)
+        return replay(self.kiosk, self.scan_id, self.work.connection)
 
     def refuse(
         self,
@@ -341,28 +391,37 @@ class _Scan:
         return Admission(result, message, details, checked_in_at, checkin_id, conflict)
 
 
-def replay(kiosk: DoorKiosk, scan_id: str) -> Admission | None:
+_SCANNED = select(
+    _CHECKINS.c.id,
+    _CHECKINS.c.ticket_id,
+    _CHECKINS.c.result,
+    _CHECKINS.c.message,
+    _CHECKINS.c.scanned_at,
+    _CHECKINS.c.conflict,
+).where(
+    _CHECKINS.c.tenant_id == bindparam("tenant_id"),
+    _CHECKINS.c.kiosk_id == bindparam("kiosk_id"),
+    _CHECKINS.c.scan_id == bindparam("scan_id"),
+)
+
+
+def replay(kiosk: DoorKiosk, scan_id: str, connection: Connection | None = None) -> Admission | None:
     """The answer first given to this kiosk's scan_id (offline queues and flaky networks retry)."""
-    earlier = db.session.scalar(
-        select(Checkin).where(Checkin.kiosk_id == kiosk.id, Checkin.scan_id == scan_id)
-    )
+    connection = connection or db.session.connection()
+    params = {"tenant_id": kiosk.tenant_id, "kiosk_id": kiosk.id, "scan_id": scan_id}
+    earlier = connection.execute(_SCANNED, params).first()
     if earlier is None:
         return None
-    door = door_ticket(earlier.ticket_id) if earlier.ticket_id else None
+    checkin_id, ticket_id, result, message, scanned_at, conflict = earlier
+    door = door_ticket(ticket_id, kiosk.tenant_id, connection) if ticket_id else None
     checked_in_at = None
-    if earlier.result == ScanResult.OK:
-        checked_in_at = earlier.scanned_at
-    elif earlier.result == ScanResult.ALREADY_CHECKED_IN and door is not None:
-        first = _first_admission(door.id)
+    if result == ScanResult.OK:
+        checked_in_at = scanned_at
+    elif result == ScanResult.ALREADY_CHECKED_IN and door is not None:
+        first = _first_admission(door, connection)
         checked_in_at = first.scanned_at if first else None
-    return Admission(
-        earlier.result,
-        earlier.message or MESSAGES.get(earlier.result, ""),
-        door.details() if door else None,
-        checked_in_at,
-        earlier.id,
-        earlier.conflict,
-    )
+    message = message or MESSAGES.get(result, "")
+    return Admission(result, message, door.details() if door else None, checked_in_at, checkin_id, conflict)
 
 
 def admit_ticket(
@@ -375,12 +434,13 @@ def admit_ticket(
     user_id: int | None = None,
 ) -> Admission:
     """Admit a known ticket under rules 6–8 and log the scan; counted and announced as it commits."""
-    return _admit(door, _Scan(kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id))
+    moment = _device_moment(scanned_at, utcnow())
+    return _admit(door, _Scan(kiosk, method, scan_id, moment, user_id, DoorWork.of_session()))
 
 
 def _admit(door: DoorTicket, scan: _Scan) -> Admission:
     kiosk = scan.kiosk
-    refusal = _refusal(door, kiosk, scan.moment)
+    refusal = _refusal(door, kiosk, scan.moment, scan.work.connection)
     if refusal is not None:
         # An offline kiosk already let this person in: the coordinator must see the disagreement.
         return scan.refuse(*refusal, door, conflict=scan.offline)
@@ -389,9 +449,9 @@ def _admit(door: DoorTicket, scan: _Scan) -> Admission:
         earlier = scan.replay()
         if earlier is not None:
             return earlier
-        first = _first_admission(door.id)
+        first = _first_admission(door, scan.work.connection)
         conflict = scan.offline and first.kiosk_id != (kiosk.id if kiosk else None)
-        message = _already_message(first)
+        message = _already_message(first, scan.work.connection)
         return scan.refuse(ScanResult.ALREADY_CHECKED_IN, message, door, conflict, first.scanned_at)
     return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], door.details(), scan.moment, checkin_id)
 
@@ -422,14 +482,17 @@ def admit_scanned(
     scanned_at: datetime | None = None,
     method: AdmissionMethod = AdmissionMethod.SCAN,
     user_id: int | None = None,
+    work: DoorWork | None = None,
 ) -> Admission:
     """Admit a read scan under rules 6–8 (`read_scan` or `admit`); its kiosk is already accepted.
 
     A replayed `scan_id` needs no lookup up front: every path inserts a row carrying it, the unique
     (kiosk, scan_id) constraint refuses the second one, and the first answer is returned instead.
+    It runs in the request's session unless given other `work` (the lane's).
     """
     code, payload, door = scanned.code, scanned.payload, scanned.door
-    scan = _Scan(scanned.kiosk, method, scan_id, _device_moment(scanned_at, utcnow()), user_id)
+    moment = _device_moment(scanned_at, utcnow())
+    scan = _Scan(scanned.kiosk, method, scan_id, moment, user_id, work or DoorWork.of_session())
     if payload is not None and payload.kind == codes.CodeKind.ESCORT:
         message = "Это QR сопровождающего: откройте список класса"
         return scan.refuse(ScanResult.INVALID, message, None, conflict=scan.offline)

@@ -1,9 +1,11 @@
 """Live events, sent only after the database holds what they announce.
 
 Services queue events on the session (`queue`); an `after_commit` listener hands them to one
-background sender thread per process, a rollback drops them. Emitting is best-effort and never on
-the request's path: if the message queue (Redis) is slow or down, the admission still answers at
-once, and dashboards catch up from the next snapshot (they ask for one every minute and on reconnect).
+background sender thread per process, a rollback drops them. The door's lane, which runs without a
+session, keeps its own outbox and hands it over (`send`) once its connection has committed.
+Emitting is best-effort and never on the request's path: if the message queue (Redis) is slow or
+down, the admission still answers at once, and dashboards catch up from the next snapshot (they ask
+for one every minute and on reconnect).
 """
 
 from __future__ import annotations
@@ -86,8 +88,20 @@ def batch_room(room: str) -> str:
     return room + BATCH_SUFFIX
 
 
-def queue(name: str, payload: dict[str, Any], rooms: tuple[str, ...], session: Session | None = None) -> None:
-    (session or db.session()).info.setdefault(OUTBOX, []).append(LiveMessage(name, payload, rooms))
+def outbox(session: Session | None = None) -> list[LiveMessage]:
+    """The messages waiting for this session's commit (the request's session by default)."""
+    return (session or db.session()).info.setdefault(OUTBOX, [])
+
+
+def queue(name: str, payload: dict[str, Any], rooms: tuple[str, ...], waiting: list[LiveMessage]) -> None:
+    """Add a message to an outbox (`outbox()`, or the lane's own), to be sent once it commits."""
+    waiting.append(LiveMessage(name, payload, rooms))
+
+
+def send(messages: list[LiveMessage]) -> None:
+    """Hand committed messages to the sender."""
+    for message in messages:
+        sender.submit(message)
 
 
 class _Sender:
@@ -297,8 +311,7 @@ sender = _Sender()
 
 @event.listens_for(Session, "after_commit")
 def _flush_outbox(session: Session) -> None:
-    for message in session.info.pop(OUTBOX, []):
-        sender.submit(message)
+    send(session.info.pop(OUTBOX, []))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from server.accounts.models import Membership, Role, User
 from server.catalog.models import (
@@ -30,7 +29,7 @@ from server.catalog.models import (
 )
 from server.checkins.models import Checkin, ScanResult
 from server.extensions import db
-from server.live.publish import municipality_room, queue, school_room, tenant_room, venue_room
+from server.live.publish import LiveMessage, municipality_room, queue, school_room, tenant_room, venue_room
 from server.tickets.models import Student, Ticket, TicketStatus
 from tenants.models import Tenant
 
@@ -112,8 +111,8 @@ def scope_for(user: User, membership: Membership | None, tenant: Tenant) -> Live
 # --- the checkin message -------------------------------------------------------------------------
 
 
-def announce_checkin(admitted: Admitted, checked_in: int, session: Session | None = None) -> None:
-    """Queue the `checkin` message of an admission; it is sent after commit, to its rooms only.
+def announce_checkin(admitted: Admitted, checked_in: int, waiting: list[LiveMessage]) -> None:
+    """Queue the `checkin` message of an admission in an outbox; sent after commit, to its rooms only.
 
     The region's room, and the narrower rooms of the ticket's municipality, school and venue: a
     municipal or school dashboard receives its own admissions and nobody else's.
@@ -144,7 +143,7 @@ def announce_checkin(admitted: Admitted, checked_in: int, session: Session | Non
             school_room(tenant_id, door.school_id),
             venue_room(tenant_id, door.venue_id),
         ),
-        session,
+        waiting,
     )
 
 

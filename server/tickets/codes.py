@@ -123,24 +123,26 @@ def retire_key(key: SigningKey) -> None:
     _public_keys.pop(key.tenant_id, None)
 
 
-def verification_keys() -> dict[int, bytes]:
-    """Public keys (by key id) a kiosk of the current region needs to verify codes offline.
+def verification_keys(tenant_id: int | None = None) -> dict[int, bytes]:
+    """Public keys (by key id) a kiosk of the region (the current one by default) needs to verify codes.
 
     Every scan needs them and they change almost never, so a process keeps them for
     `SIGNING_KEY_CACHE_SECONDS` (a retired key stops verifying everywhere within that time).
     """
-    from tenants.scoping import current_tenant_id
+    from tenants.scoping import current_tenant_id, tenant_scope
 
-    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        tenant_id = current_tenant_id()
     ttl = current_app.config.get("SIGNING_KEY_CACHE_SECONDS", 10)
     cached = _public_keys.get(tenant_id)
     now = time.monotonic()
     if cached is not None and now - cached[0] < ttl:
         return cached[1]
-    rows = db.session.execute(
-        select(SigningKey.key_id, SigningKey.public_key).where(SigningKey.retired_at.is_(None))
-    )
-    keys = {key_id: public_key for key_id, public_key in rows}
+    with tenant_scope(tenant_id):
+        rows = db.session.execute(
+            select(SigningKey.key_id, SigningKey.public_key).where(SigningKey.retired_at.is_(None))
+        )
+        keys = {key_id: public_key for key_id, public_key in rows}
     if ttl > 0:
         _public_keys[tenant_id] = (now, keys)
     return keys
@@ -209,7 +211,7 @@ def _identified(code: str, tenant_id: int, kind: CodeKind | None) -> tuple[CodeP
     payload, raw = decoded
     if payload.tenant_id != tenant_id or (kind is not None and payload.kind != kind):
         return None
-    public = verification_keys().get(payload.key_id)
+    public = verification_keys(tenant_id).get(payload.key_id)
     if public is None:
         return None
     return payload, raw, public
