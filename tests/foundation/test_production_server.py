@@ -16,18 +16,23 @@ from tests.conftest import _free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _gunicorn(database_url: str, port: int, **settings: str) -> subprocess.Popen:
+    """`gunicorn wsgi:app` from the repository root in production config, as deployed."""
+    env = {**os.environ, "SECRET_KEY": "test-only", "DATABASE_URL": database_url, "PROPUSK_ENV": "production"}
+    env.pop("REDIS_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env={**env, **settings},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 @pytest.mark.slow
 def test_gunicorn_serves_pages_api_and_socketio(app, world, database_url):
     port = _free_port()
-    env = {**os.environ, "SECRET_KEY": "test-only", "DATABASE_URL": database_url, "PROPUSK_ENV": "production"}
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process = _gunicorn(database_url, port)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -43,7 +48,6 @@ def test_gunicorn_serves_pages_api_and_socketio(app, world, database_url):
     finally:
         process.terminate()
         process.wait(timeout=10)
-        process.stderr.close()
 
 
 def _established_sockets(port: int) -> set[str]:
@@ -70,22 +74,7 @@ def test_an_api_pool_of_two_workers_spreads_kiosk_connections_across_both(app, w
     """With several workers each listens on its own socket (gunicorn.conf.py): kiosks connecting at
     once reach both, and every connection is answered."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "SECRET_KEY": "test-only",
-        "DATABASE_URL": database_url,
-        "PROPUSK_ENV": "production",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "8",
-    }
-    env.pop("REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _gunicorn(database_url, port, GUNICORN_WORKERS="2", GUNICORN_THREADS="8")
     base = f"http://127.0.0.1:{port}"
     kiosks = [requests.Session() for _ in range(16)]
     try:
