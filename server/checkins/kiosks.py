@@ -62,9 +62,8 @@ _SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last
 def kiosk_for_token(
     token: str, seen_every: timedelta, connection: Connection | None = None
 ) -> DoorKiosk | None:
-    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller).
-
-    On `connection`, or the request's session's."""
+    """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller);
+    read on `connection`, or on the request's session's."""
     connection = connection or db.session.connection()
     row = connection.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
     return paired_kiosk(row, seen_every, connection)
