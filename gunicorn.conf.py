@@ -19,7 +19,7 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
 # connections across them. On one shared socket whichever worker woke first took them: 32 kiosks
 # connecting at once were split 23/9 or 21/11, and the busier worker's kiosks waited twice as long.
 # Measured (bench/checkins.py, 3 runs each): 14/18, 17/15, 17/15 against 20/12, 11/21, 17/15, and p99
-# 1.8-2.0 times the median against up to 2.5. One worker gains nothing and keeps the usual error when
+# 1.7-2.0 times the median against up to 2.5. One worker gains nothing and keeps the usual error when
 # its port is taken.
 reuse_port = workers > 1
 threads = int(os.environ.get("GUNICORN_THREADS", "400"))
