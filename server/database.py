@@ -96,7 +96,7 @@ class DriverStatement:
     instructions instead of 3.8 (`bench/instructions.py`). The statement's own types still apply both
     ways: values are bound and rows are read through the bind and result processors of its compiled
     form. It runs in the connection's transaction, or in autocommit where the connection is in it
-    (`statement_transactions`).
+    (`statement_transactions`, or the door lane's own pool: `checkins.work`).
     """
 
     def __init__(self, statement: Executable) -> None:

@@ -252,7 +252,6 @@ _CHECKINS, _KIOSKS = Checkin.__table__, Kiosk.__table__
 class FirstAdmission:
     """Where and when a ticket was let in: what "already admitted" tells the door."""
 
-    tenant_id: int
     scanned_at: datetime
     kiosk_id: int | None
     kiosk_name: str | None
@@ -261,7 +260,6 @@ class FirstAdmission:
 
 _FIRST_ADMISSION = (
     select(
-        _CHECKINS.c.tenant_id,
         _CHECKINS.c.scanned_at,
         _CHECKINS.c.kiosk_id,
         _KIOSKS.c.name,
@@ -294,8 +292,8 @@ def _where(first: FirstAdmission) -> str:
     return "вручную"
 
 
-def _already_message(first: FirstAdmission, connection: Connection) -> str:
-    return f"Уже прошёл в {hhmm(first.scanned_at, first.tenant_id, connection)} · {_where(first)}"
+def _already_message(first: FirstAdmission, tenant_id: int, connection: Connection) -> str:
+    return f"Уже прошёл в {hhmm(first.scanned_at, tenant_id, connection)} · {_where(first)}"
 
 
 def _refusal(
@@ -451,7 +449,7 @@ def _admit(door: DoorTicket, scan: _Scan) -> Admission:
             return earlier
         first = _first_admission(door, scan.work.connection)
         conflict = scan.offline and first.kiosk_id != (kiosk.id if kiosk else None)
-        message = _already_message(first, scan.work.connection)
+        message = _already_message(first, door.tenant_id, scan.work.connection)
         return scan.refuse(ScanResult.ALREADY_CHECKED_IN, message, door, conflict, first.scanned_at)
     return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], door.details(), scan.moment, checkin_id)
 
