@@ -23,7 +23,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, event, func, select, true
+from sqlalchemy import bindparam, event, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
@@ -102,9 +102,8 @@ def log_admission(row: dict[str, Any], admitted: Admitted, work: DoorWork) -> in
         if checkin_id is not None:
             session.info.setdefault(PENDING, []).append(replace(admitted, checkin_id=checkin_id))
         return checkin_id
-    shard = {"shard": admitted.shard, "admitted": 1}
     if dialect == "postgresql":
-        written = _logged_and_counted().first(connection, {**row, **shard})
+        written = _logged_and_counted().first(connection, {**row, "shard": admitted.shard})
         if written is None:
             return None
         checkin_id, total = written
@@ -112,6 +111,7 @@ def log_admission(row: dict[str, Any], admitted: Admitted, work: DoorWork) -> in
         checkin_id = connection.execute(log_scan(dialect), row).scalar()
         if checkin_id is None:
             return None
+        shard = {"shard": admitted.shard, "admitted": 1}
         total = connection.execute(_increment(dialect), {**row, **shard}).scalar_one()
     from server.live.services import announce_checkin
 
@@ -152,13 +152,22 @@ def _logged_and_counted():
     """PostgreSQL: the scan row and its increment in one statement, returning (check-in id, total).
 
     A refused row (already admitted) inserts nothing, so nothing is counted and no row comes back.
-    Rows a WITH clause writes are visible only through its RETURNING, hence `logged` feeds `counted`.
     """
     logged = log_scan("postgresql").returning(_CHECKINS.c.tenant_id, _CHECKINS.c.event_id).cte("logged")
-    tenant_id, event_id, shard = bindparam("tenant_id"), bindparam("event_id"), bindparam("shard")
+    counted, total = counting(logged, bindparam("shard"))
+    return DriverStatement(select(logged.c.id, total).select_from(logged.join(counted, true())))
+
+
+def counting(logged, shard):
+    """PostgreSQL: the increment on `shard` of the row that the CTE `logged` wrote (it returns the row's
+    `tenant_id` and `event_id`), as a CTE, and the event's new total, for the statement's columns.
+    Both are empty where `logged` wrote nothing.
+
+    Rows a WITH clause writes are visible only through its RETURNING, hence `logged` feeds the increment.
+    """
     upsert = insert_on_conflict(_COUNTS, "postgresql").from_select(
         ["tenant_id", "event_id", "shard", "admitted"],
-        select(logged.c.tenant_id, logged.c.event_id, shard, bindparam("admitted")),
+        select(logged.c.tenant_id, logged.c.event_id, shard, literal(1)),
     )
     counted = (
         upsert.on_conflict_do_update(
@@ -168,10 +177,7 @@ def _logged_and_counted():
         .returning(_COUNTS.c.admitted)
         .cte("counted")
     )
-    others = _others(tenant_id, event_id, shard)
-    return DriverStatement(
-        select(logged.c.id, counted.c.admitted + others).select_from(logged.join(counted, true()))
-    )
+    return counted, counted.c.admitted + _others(logged.c.tenant_id, logged.c.event_id, shard)
 
 
 _TOTALS = (

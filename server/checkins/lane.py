@@ -108,7 +108,4 @@ def _admit(slug: str, token: str, body: bytes, work: DoorWork) -> services.Admis
     tenant = load_tenant(slug)
     if tenant is None:
         return None
-    scanned = services.read_scan(token, data.code, tenant.id, kiosk_seen_every(), work.connection)
-    if scanned.kiosk is None or scanned.kiosk.tenant_id != tenant.id:
-        return None
-    return services.admit_scanned(scanned, scan_id=data.scan_id, work=work)
+    return services.scan_at_door(token, data.code, tenant.id, data.scan_id, kiosk_seen_every(), work)

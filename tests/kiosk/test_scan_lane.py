@@ -90,7 +90,7 @@ def test_an_unexpected_failure_answers_json_500_and_admits_nobody(app, client, w
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("server.checkins.services.admit_scanned", broken)
+    monkeypatch.setattr("server.database._Compiled.rows", broken)  # the door's read, and its write
     response = client.post(f"/api/v1/{kiosk.slug}/checkins", json={"code": code}, headers=kiosk.headers)
 
     assert response.status_code == 500
@@ -136,3 +136,17 @@ def test_a_code_naming_a_real_ticket_with_another_signature_admits_nobody(app, c
     with app.app_context(), tenant_scope(world.a.id):
         assert db.session.scalar(select(Checkin).where(Checkin.ticket_id.is_not(None))) is None
     assert scan(client, kiosk, code)["result"] == "ok"
+
+
+def test_an_online_events_ticket_at_its_venues_kiosk_is_sent_to_its_link(app, client, world):
+    """Every rule but the format lets it in: the door's one-statement admission must refuse it too."""
+    venue = world.venue(world.a)
+    event = world.event(world.a, venue_id=venue, format="online", broadcast_url="https://example.ru/live")
+    _, code = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, venue)
+
+    answer = scan(client, kiosk, code)
+
+    assert answer["result"] == "wrong_venue"
+    assert answer["message"] == "Это онлайн-событие: вход по личной ссылке"
+    assert [row.result.value for row in _checkins(app, world.a)] == ["wrong_venue"]
