@@ -12,7 +12,7 @@ connection and its own tickets (a real door never scans one ticket twice): by de
 (`apt-get install wrk`; `bench/checkins.lua`), which leaves the cores to the server, or with Python
 threads (`--driver python`). It counts the live `checkin` messages that reach Redis, checks there is
 exactly one admitted row per admitted ticket, prints the figures and stops what it started.
-Measure with `--workers 2 --threads 40` for two processes (the API needs no sticky sessions).
+Its defaults are the README's API pool: 2 processes of 8 threads, REQUEST_CONCURRENCY=2 (unless set).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def _env(args) -> dict[str, str]:
         GUNICORN_WORKERS=str(args.workers),
         GUNICORN_THREADS=str(args.threads),
     )
+    env.setdefault("REQUEST_CONCURRENCY", "2")
     return env
 
 
@@ -234,9 +235,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
-        "--workers", type=int, default=1, help="gunicorn processes (the API needs no sticky sessions)"
+        "--workers", type=int, default=2, help="gunicorn processes (the API needs no sticky sessions)"
     )
-    parser.add_argument("--threads", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=8, help="per process")
     parser.add_argument(
         "--driver",
         choices=("wrk", "python"),
@@ -290,7 +291,10 @@ def main() -> None:
         f"tickets admitted twice: {doubled}"
     )
     print(f"live 'checkin' messages published via Redis (the live sender coalesces bursts): {live.count}")
-    print(f"gunicorn: {args.workers} process(es) x {args.threads} threads, gthread; cores: {os.cpu_count()}")
+    print(
+        f"gunicorn: {args.workers} process(es) x {args.threads} threads, gthread, "
+        f"REQUEST_CONCURRENCY={_env(args)['REQUEST_CONCURRENCY']}; cores: {os.cpu_count()}"
+    )
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def statement_transactions(view):
 class DriverStatement:
     """A Core statement compiled once per database and run straight on the driver's cursor.
 
-    For the door's scan, two statements a request: through `Connection.execute` each also built an
+    For the door's scan, on its busiest path: through `Connection.execute` each statement also built an
     execution context, cursor and result wrappers, and result metadata from the driver's column
     descriptions (psycopg makes an object per column for those). Run here, a scan took 3.1 million
     instructions instead of 3.8 (`bench/instructions.py`). The statement's own types still apply both

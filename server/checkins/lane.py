@@ -1,11 +1,11 @@
 """The door's scan answered below Flask: a kiosk's `POST /api/v1/<region>/checkins`, the busiest request.
 
-A scan is two short statements, yet Flask's request round trip (the request context, every extension's
-hooks, routing, the response object) was a third of its CPU: measured in-process on PostgreSQL,
-2.4–2.8 ms per scan through Flask against 1.7–1.8 ms here. So this WSGI middleware answers
-the common scan itself, under an app context, with the same services the Flask view calls
-(`read_scan`, `admit_scanned`). On PostgreSQL it runs them on a connection of its own, from a pool
-of autocommit connections, not in a session (`checkins.work.lane_work`).
+A scan is one or two short statements, yet Flask's request round trip (the request context, every
+extension's hooks, routing, the response object) was a third of its CPU: measured in-process on
+PostgreSQL, 2.4–2.8 ms per scan through Flask against 1.7–1.8 ms here. So this WSGI middleware
+answers the common scan itself, under an app context, with the door's services (`scan_at_door`, which
+ends in `admit_scanned` as the Flask view does). On PostgreSQL it runs them on a connection of its
+own, from a pool of autocommit connections, not in a session (`checkins.work.lane_work`).
 
 The Flask view (`api.checkin`) stays the endpoint's one full implementation. Whatever the lane is not
 sure of goes there with its body intact — no kiosk token, a body that does not validate, an unknown

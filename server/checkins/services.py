@@ -257,8 +257,8 @@ def _read_scan(
 def scan_at_door(
     token: str, code: str, tenant_id: int, scan_id: str | None, seen_every: timedelta, work: DoorWork
 ) -> Admission | None:
-    """A kiosk's scan, as the door's lane answers it; None where the view must (no kiosk of this region
-    has the token), with nothing written.
+    """A kiosk's scan, as the door's lane answers it; None where the view must (no unrevoked kiosk of
+    this region has the token), with nothing written.
 
     On PostgreSQL a ticket's code is read and, where it may pass, admitted in one round trip
     (`_admitting_read`); what that statement did not admit (a refusal, "already admitted", a replayed
@@ -286,7 +286,7 @@ def scan_at_door(
     door = _door(row[split:-2])
     checkin_id, total = row[-2:]
     scanned = Scanned(code, payload, kiosk, door)
-    if checkin_id is None:
+    if checkin_id is None:  # judged again at the same moment, and answered
         return admit_scanned(scanned, scan_id, moment, work=work)
     genuine = _issued(door, code) and door.event_id == payload.event_id
     if not genuine or _refusal(door, kiosk, moment, connection) is not None:

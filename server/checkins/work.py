@@ -42,7 +42,7 @@ class DoorWork:
 def lane_engine_options(database_uri: str) -> dict:
     """PostgreSQL: the lane's own pool, of connections that stay in autocommit.
 
-    Each of a scan's two statements stands on its own (`server.database.statement_transactions`), so
+    Each of a scan's statements stands on its own (`server.database.statement_transactions`), so
     it needs no BEGIN or COMMIT; switching one of the session's pooled connections to autocommit and
     back cost more than the rest of the lane's connection handling. No reset on return: an
     autocommit connection never holds a transaction.
