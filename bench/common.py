@@ -9,6 +9,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -130,6 +131,26 @@ class CpuMeter:
             f"gunicorn {spent['gunicorn'] * 1000 / max(count, 1):.2f} ms + "
             f"PostgreSQL {spent['postgres'] * 1000 / max(count, 1):.2f} ms of CPU"
         )
+
+
+_PACE_LOOP = (
+    "import time; t = time.perf_counter(); sum(i * i for i in range(4_000_000)); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def machine_pace() -> float:
+    """Milliseconds a fixed Python loop takes with one copy running on every core at once.
+
+    This machine's two cores are shared: the same code runs up to twice as fast in one hour as in the
+    next. Printed beside a run's figures, it tells a slow hour from a slow change; the loop's time in
+    a calm hour is in README.
+    """
+    loops = [
+        subprocess.Popen([sys.executable, "-c", _PACE_LOOP], stdout=subprocess.PIPE, text=True)
+        for _ in range(os.cpu_count() or 1)
+    ]
+    return max(float(loop.communicate()[0]) for loop in loops) * 1000
 
 
 def stop_gunicorn(process: subprocess.Popen) -> None:

@@ -35,7 +35,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, open_day, post_json, seed_tickets, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    machine_pace,
+    open_day,
+    post_json,
+    seed_tickets,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 VENUES = 10
 WARMUP_SECONDS = 1.0  # scans at the same rate before measuring, not counted
@@ -294,6 +302,7 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
                 return
             sent[body["ticket"]["id"]] = began
 
+        pace = machine_pace()  # servers and dashboards connected, idle
         if publisher is not None:
             t0 = time.monotonic() + 0.2
             for index in range(total):
@@ -333,6 +342,7 @@ def run(mode: str, data: dict, args, database_url: str, redis_url: str | None) -
         label += f", coalesce {args.coalesce * 1000:.0f} ms"
         print(f"\n== {label}: {args.dashboards} dashboards, {args.rate}/s target, {total} admissions ==")
         print(f"admissions: {len(sent)} ok, {failures} refused, achieved {total / elapsed:.0f}/s")
+        print(f"machine pace before the run: {pace:.0f} ms (bench.common.machine_pace)")
         print(f"scan request: p50 {pct(answers, 0.5) * 1000:.1f} ms, p99 {pct(answers, 0.99) * 1000:.1f} ms")
         print(f"deliveries: {len(latencies)} of {expected} ({100 * len(latencies) / max(expected, 1):.1f}%)")
         print(

@@ -27,7 +27,16 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import CpuMeter, free_port, letters, open_day, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import (  # noqa: E402
+    CpuMeter,
+    free_port,
+    letters,
+    machine_pace,
+    open_day,
+    post_json,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 WARMUP_ATTEMPTS = 500  # registrations on a separate event before the measured race, not counted
@@ -225,6 +234,7 @@ def main() -> None:
     try:
         # Warm the workers (connections, prepared statements, caches) on students and seats of their own.
         _race(port, warmup_id, school_ids, WARMUP_ATTEMPTS, args.clients, surname="Разминка")
+        pace = machine_pace()
         meter = CpuMeter(port)
         meter.start()
         result = _race(port, event_id, school_ids, args.attempts, args.clients)
@@ -240,7 +250,7 @@ def main() -> None:
         f"  throughput: {args.attempts / result['wall']:.0f} requests/s, {ok / result['wall']:.0f} tickets/s"
     )
     print(f"  latency: p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms")
-    print(f"  {cpu} per request")
+    print(f"  {cpu} per request; machine pace before the race {pace:.0f} ms")
     overbooked = active > capacity or registered != active or ok != active
     print(
         f"  database: {active} active tickets, registered counter {registered}, capacity {capacity} -> "
