@@ -7,7 +7,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
 from server import concurrency, formatting
@@ -134,10 +134,12 @@ def _init_jobs(app: Flask) -> None:
         import_module(module)
 
 
-TASK_MODULES = ("server.mail.tasks",)
+TASK_MODULES = ("server.mail.tasks", "server.notifications.runs", "server.notifications.jobs")
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # the worker writing mail: families read Russian
+        return "ru"
     wanted = request.args.get("lang")
     if wanted in ("ru", "en"):
         session["lang"] = wanted
@@ -158,6 +160,7 @@ BLUEPRINTS = (
     "server.reports.api",
     "server.api.openapi",
     "server.mail.views",
+    "server.notifications.views",
 )
 
 

@@ -56,6 +56,7 @@ class Config:
     # limits are per client address; behind a proxy that is not trusted every client looks the same.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOGIN_RATE_LIMIT = "10 per minute"
+    FIND_TICKET_RATE_LIMIT = "5 per minute"  # «Найти мой билет» per client address
     KIOSK_PAIR_RATE_LIMIT = "10 per minute"
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
@@ -101,6 +102,7 @@ class TestConfig(Config):
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"
+    FIND_TICKET_RATE_LIMIT = "100000 per minute"
     # Unbounded: the race tests send 20+ requests at once and every one must be inside the app together.
     REQUEST_CONCURRENCY = 0
     MAIL_URL = None  # a test that sends over SMTP sets it to its own aiosmtpd server

@@ -118,6 +118,8 @@ class Event(TenantScoped, db.Model):
     # Whether any municipality has a quota here: read with the seat under the event's lock, so the
     # registrations of an event without quotas (most) skip reading them (see tickets.rules).
     has_quotas: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Cancelled by the coordinator (server.notifications.services.cancel_event): families are told.
+    cancelled_at: Mapped[datetime | None] = mapped_column()
 
     programme: Mapped[Programme] = relationship(
         primaryjoin="Event.programme_id == Programme.id", foreign_keys="Event.programme_id"

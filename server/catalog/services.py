@@ -23,6 +23,7 @@ from server.catalog.models import (
 )
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.extensions import db
+from server.notifications import services as notices
 from server.text import normalise_name
 
 
@@ -184,9 +185,11 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
         event_format = EventFormat(data.format)
     except ValueError:
         raise Invalid("Формат: in_person или online.", code="invalid_format") from None
+    before = None
     if event is None:
         event = Event(registered=0)
     else:
+        before = notices.Before.of(event)
         # Capacity and quotas are checked against counters that registrations change under this row's
         # lock (tickets.rules): take it and read them afresh, or a check passes on stale numbers.
         db.session.refresh(event, with_for_update={"key_share": True})
@@ -221,6 +224,8 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
     _set_quotas(event, dict(data.quotas))
     db.session.add(event)
     db.session.flush()
+    if before is not None:
+        notices.event_changed(event, before)  # families are told of a new time or place
     return event
 
 

@@ -39,6 +39,7 @@ class OutgoingMail(db.Model):
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     event_id: Mapped[int | None] = mapped_column()  # for the coordinator's per-event counts
     school_id: Mapped[int | None] = mapped_column(index=True)  # failed addresses shown to the school
+    ticket_id: Mapped[int | None] = mapped_column()  # which family's ticket it is about
     to_address: Mapped[str] = mapped_column(String(320))
     to_name: Mapped[str | None] = mapped_column(String(200))
     sender_name: Mapped[str | None] = mapped_column(String(200))
@@ -52,6 +53,9 @@ class OutgoingMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column()
     delivered_via: Mapped[str | None] = mapped_column(String(10))  # "smtp" or "kept"
     error: Mapped[str | None] = mapped_column(String(200))  # a code and a class, never an address
+    # Attachments the worker renders before sending (e.g. "ticket:12"): too slow for the request.
+    deferred_attachments: Mapped[str | None] = mapped_column(String(200))
+    decline_url: Mapped[str | None] = mapped_column(String(500))  # List-Unsubscribe (RFC 8058)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     attachments: Mapped[list[MailAttachment]] = relationship(

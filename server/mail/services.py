@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from contextlib import nullcontext
 from email.utils import parseaddr
 from typing import Any
 
@@ -44,11 +46,11 @@ def absolute_url(endpoint: str, **values: Any) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
-def suppression_for(address: str, tenant_id: int | None, kind: str) -> str | None:
+def suppression_for(address: str, tenant_id: int | None, preference: str | None) -> str | None:
     """Why this address must not get this message (`bounced`/`invalid`/`declined`), or None."""
     scopes = [MailSuppression.BOUNCE_SCOPE]
-    if tenant_id is not None:
-        scopes.append(MailSuppression.decline_scope(tenant_id, kind))
+    if tenant_id is not None and preference is not None:
+        scopes.append(MailSuppression.decline_scope(tenant_id, preference))
     reasons = db.session.scalars(
         select(MailSuppression.reason).where(
             MailSuppression.address == normalise_address(address), MailSuppression.scope.in_(scopes)
@@ -94,19 +96,25 @@ def queue_mail(
     attachments: list[Attachment] | None = None,
     event_id: int | None = None,
     school_id: int | None = None,
+    ticket_id: int | None = None,
     sender_name: str | None = None,
+    preference: str | None = None,
+    decline_url: str | None = None,
+    render_later: list[str] | None = None,
 ) -> int | None:
     """Write one message to the outbox in the current transaction; None if `key` was queued before.
 
     `to` is an address or `Имя <address>`. The body is rendered now from `templates/mail/<template>.txt`
     and `.html` (the HTML one is optional) with `context` — the message is exactly what the change
     meant when it committed. `event_id`/`school_id` file it for the coordinator's and school's views.
-    An address that bounced, or declined this kind in this region, gets a row marked so and no send.
+    An address that bounced, or declined `preference` in this region (None: a message that cannot be
+    declined), gets a row marked so and no send; `decline_url` goes out as List-Unsubscribe.
+    `render_later` names attachments the worker renders before sending (`attachment_renderer`).
     """
     name, address = parseaddr(to)
     address = normalise_address(address or to)
     body_text, body_html = render_mail(template, context)
-    blocked = suppression_for(address, tenant_id, kind) if "@" in address else "invalid"
+    blocked = suppression_for(address, tenant_id, preference) if "@" in address else "invalid"
     status = MailStatus.PENDING.value
     if blocked:
         status = MailStatus.DECLINED.value if blocked == "declined" else MailStatus.BOUNCED.value
@@ -119,6 +127,7 @@ def queue_mail(
             "tenant_id": tenant_id,
             "event_id": event_id,
             "school_id": school_id,
+            "ticket_id": ticket_id,
             "to_address": address,
             "to_name": name or None,
             "sender_name": sender_name,
@@ -128,6 +137,8 @@ def queue_mail(
             "status": status,
             "attempts": 0,
             "created_at": utcnow(),
+            "decline_url": decline_url,
+            "deferred_attachments": ",".join(render_later) if render_later else None,
         },
     ).scalar()
     if mail_id is None:
@@ -137,6 +148,34 @@ def queue_mail(
     if status == MailStatus.PENDING.value:
         session.info.setdefault(PENDING_SENDS, []).append(mail_id)
     return mail_id
+
+
+AttachmentRenderer = Callable[[str], list[Attachment]]
+_renderers: dict[str, AttachmentRenderer] = {}
+
+
+def attachment_renderer(name: str) -> Callable[[AttachmentRenderer], AttachmentRenderer]:
+    """Register how the worker renders `name:<argument>` attachments (in the message's region)."""
+
+    def register(render: AttachmentRenderer) -> AttachmentRenderer:
+        _renderers[name] = render
+        return render
+
+    return register
+
+
+def render_deferred(mail: OutgoingMail) -> None:
+    """Turn a message's deferred attachments into stored ones (once: the field is cleared)."""
+    from tenants.scoping import tenant_scope
+
+    if not mail.deferred_attachments:
+        return
+    with tenant_scope(mail.tenant_id) if mail.tenant_id else nullcontext():
+        for item in mail.deferred_attachments.split(","):
+            name, _, argument = item.partition(":")
+            for filename, mimetype, content in _renderers[name](argument):
+                mail.attachments.append(MailAttachment(filename=filename, mimetype=mimetype, content=content))
+    mail.deferred_attachments = None
 
 
 def enqueue_sends(mail_ids: list[int]) -> None:

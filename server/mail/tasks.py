@@ -21,7 +21,7 @@ from server.database import insert_on_conflict, utcnow
 from server.extensions import db
 from server.jobs import app_task, crontab, periodic_task
 from server.mail.models import MailRateSlot, MailStatus, MailSuppression, OutgoingMail
-from server.mail.services import normalise_address
+from server.mail.services import normalise_address, render_deferred
 from server.mail.transport import build_message, sender_for
 
 CLAIM_STALE = timedelta(minutes=10)
@@ -80,6 +80,9 @@ def deliver(mail_id: int, *, slot_reserved: bool = False) -> str:
         return "not claimed"  # sent, being sent, or not due yet
     mail = db.session.get(OutgoingMail, mail_id)
     assert mail is not None
+    if mail.deferred_attachments:
+        render_deferred(mail)
+        db.session.commit()
     try:
         via = _transmit(mail)
     except Permanent as refused:

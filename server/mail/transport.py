@@ -61,14 +61,22 @@ def build_message(mail: OutgoingMail, sender_address: str, default_sender_name: 
     message["Message-ID"] = mail.message_id
     message["Date"] = format_datetime(utcnow())
     message["Auto-Submitted"] = "auto-generated"
+    if mail.decline_url:  # RFC 8058: the mail client's own "unsubscribe" button declines in one click
+        message["List-Unsubscribe"] = f"<{mail.decline_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(mail.body_text)
     if mail.body_html:
         message.add_alternative(mail.body_html, subtype="html")
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.mimetype.partition("/")
-        message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
+        if maintype == "text":  # as text with charset=utf-8, or the Cyrillic in an .ics arrives garbled
+            message.add_attachment(
+                attachment.content.decode("utf-8"), subtype=subtype, filename=attachment.filename
+            )
+        else:
+            message.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
     return message
 
 

@@ -348,6 +348,12 @@ def register_class(
         except DomainError as error:
             refused.append((row, error.message))
     refused.sort(key=lambda item: item[0].line)
+    if tickets:
+        from server.notifications.schools import class_sheet_ready
+        from tenants.models import Tenant
+
+        region = db.session.get(Tenant, school.tenant_id)
+        class_sheet_ready(region, event, school, list(groups.values()), len(tickets))
     return ImportResult(tickets, refused, list(groups.values()))
 
 

@@ -23,6 +23,7 @@ from server.catalog.models import Event, School
 from server.database import bound, insert_on_conflict, utcnow
 from server.errors import Forbidden, Invalid
 from server.extensions import db
+from server.notifications import services as notices
 from server.text import normalise_name
 from server.tickets import codes, rules
 from server.tickets.consent import CONSENT_VERSION
@@ -269,7 +270,10 @@ def register(
     rules.check_open(event, now)
     rules.check_grade(event, data.student.grade)
     student, created = student_for(data.student)
-    return register_locked(event, student, school, data, tz, now, new_student=created, key=key)
+    ticket = register_locked(event, student, school, data, tz, now, new_student=created, key=key)
+    if data.guardian_email:
+        notices.ticket_registered(ticket)  # written with the ticket, sent by the worker after commit
+    return ticket
 
 
 _CONSENTS = Consent.__table__
@@ -440,8 +444,14 @@ def _lock_ticket(ticket_id: int) -> Ticket:
     )
 
 
-def cancel(ticket: Ticket, *, by: str, user_id: int | None = None, now: datetime | None = None) -> Ticket:
-    """Cancel and give the seat back; the code is refused at the door from now on. Idempotent."""
+def cancel(
+    ticket: Ticket, *, by: str, user_id: int | None = None, now: datetime | None = None, notify: bool = True
+) -> Ticket:
+    """Cancel and give the seat back; the code is refused at the door from now on. Idempotent.
+
+    The family is told (whoever cancelled), unless the caller tells them itself (`notify=False`:
+    a cancelled event, a moved ticket).
+    """
     now = now or utcnow()
     event = rules.lock_event(ticket.event_id)
     ticket = _lock_ticket(ticket.id)
@@ -456,6 +466,8 @@ def cancel(ticket: Ticket, *, by: str, user_id: int | None = None, now: datetime
     ticket.cancelled_at = now
     ticket.cancelled_by = by[:100]
     record("ticket.cancelled", "ticket", ticket.id, user_id=user_id, by=by, event_id=event.id)
+    if notify:
+        notices.ticket_cancelled(ticket, by)
     return ticket
 
 
@@ -491,7 +503,8 @@ def change_event(
         registered_by_id=user_id,
     )
     new_ticket = register_locked(new_event, student, school, data, tz, now, replaces=ticket)
-    cancel(ticket, by=by, user_id=user_id, now=now)
+    cancel(ticket, by=by, user_id=user_id, now=now, notify=False)
+    notices.ticket_moved(ticket, new_ticket)
     return new_ticket
 
 

@@ -51,7 +51,8 @@ class RegistrationForm(FlaskForm):
 
 
 def _open_events(limit: int = 200) -> list[Event]:
-    return list(db.session.scalars(catalog.events_query(upcoming_from=utcnow()).limit(limit)))
+    query = catalog.events_query(upcoming_from=utcnow()).where(Event.cancelled_at.is_(None))
+    return list(db.session.scalars(query.limit(limit)))
 
 
 @bp.get("/events/open")
