@@ -12,8 +12,10 @@ import functools
 import logging
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 from jinja2 import TemplateNotFound
@@ -42,23 +44,37 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     base = current_app.config.get("PUBLIC_URL")
     if has_request_context():
         return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=base or "http://localhost"):
-        return url_for(endpoint, _external=True, **values)
+    adapter = _url_adapter(current_app._get_current_object(), base or "http://localhost")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _url_adapter(app, base: str):
+    """One URL builder per app and base: a fan-out builds two links for each of 10,000 families."""
+    parts = urlsplit(base)
+    return app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
 
 
 def suppression_for(address: str, tenant_id: int | None, preference: str | None) -> str | None:
     """Why this address must not get this message (`bounced`/`invalid`/`declined`), or None."""
+    return _suppressions([normalise_address(address)], tenant_id, preference).get(normalise_address(address))
+
+
+def _suppressions(addresses: list[str], tenant_id: int | None, preference: str | None) -> dict[str, str]:
+    """{address: reason} for those of `addresses` that bounced, or declined `preference` here; one query."""
     scopes = [MailSuppression.BOUNCE_SCOPE]
     if tenant_id is not None and preference is not None:
         scopes.append(MailSuppression.decline_scope(tenant_id, preference))
-    reasons = db.session.scalars(
-        select(MailSuppression.reason).where(
-            MailSuppression.address == normalise_address(address), MailSuppression.scope.in_(scopes)
+    found: dict[str, str] = {}
+    rows = db.session.execute(
+        select(MailSuppression.address, MailSuppression.reason).where(
+            MailSuppression.address.in_(set(addresses)), MailSuppression.scope.in_(scopes)
         )
-    ).all()
-    if not reasons:
-        return None
-    return next((r for r in reasons if r != "declined"), reasons[0])
+    )
+    for address, reason in rows:
+        if found.get(address) in (None, "declined"):  # a bounce outranks a decline
+            found[address] = reason
+    return found
 
 
 def render_mail(template: str, context: dict[str, Any]) -> tuple[str, str | None]:
@@ -77,11 +93,33 @@ def render_mail(template: str, context: dict[str, Any]) -> tuple[str, str | None
 
 @functools.cache
 def _insert_statement(dialect: str):
+    table = OutgoingMail.__table__
     return (
-        insert_on_conflict(OutgoingMail.__table__, dialect)
+        insert_on_conflict(table, dialect)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutgoingMail.__table__.c.id)
+        .returning(table.c.id, table.c.key)
     )
+
+
+@dataclass
+class Mail:
+    """One message to queue: `queue_mail`'s arguments, for `queue_mails` to write many at once."""
+
+    to: str
+    subject: str
+    template: str
+    context: dict[str, Any]
+    kind: str
+    key: str
+    tenant_id: int | None = None
+    attachments: list[Attachment] | None = None
+    event_id: int | None = None
+    school_id: int | None = None
+    ticket_id: int | None = None
+    sender_name: str | None = None
+    preference: str | None = None
+    decline_url: str | None = None
+    render_later: list[str] | None = None
 
 
 def queue_mail(
@@ -106,48 +144,77 @@ def queue_mail(
 
     `to` is an address or `Имя <address>`. The body is rendered now from `templates/mail/<template>.txt`
     and `.html` (the HTML one is optional) with `context` — the message is exactly what the change
-    meant when it committed. `event_id`/`school_id` file it for the coordinator's and school's views.
-    An address that bounced, or declined `preference` in this region (None: a message that cannot be
-    declined), gets a row marked so and no send; `decline_url` goes out as List-Unsubscribe.
-    `render_later` names attachments the worker renders before sending (`attachment_renderer`).
+    meant when it committed. `event_id`/`school_id`/`ticket_id` file it for the coordinator's and the
+    school's views. An address that bounced, or declined `preference` in this region (None: a message
+    that cannot be declined), gets a row marked so and no send; `decline_url` goes out as
+    List-Unsubscribe. `render_later` names attachments the worker renders before sending
+    (`attachment_renderer`): a PDF takes too long for a request.
     """
-    name, address = parseaddr(to)
-    address = normalise_address(address or to)
-    body_text, body_html = render_mail(template, context)
-    blocked = suppression_for(address, tenant_id, preference) if "@" in address else "invalid"
-    status = MailStatus.PENDING.value
-    if blocked:
-        status = MailStatus.DECLINED.value if blocked == "declined" else MailStatus.BOUNCED.value
+    mail = Mail(
+        to, subject, template, context, kind, key, tenant_id, attachments, event_id, school_id, ticket_id,
+        sender_name, preference, decline_url, render_later,
+    )  # fmt: skip
+    return queue_mails([mail])[0]
+
+
+def queue_mails(mails: list[Mail]) -> list[int | None]:
+    """`queue_mail` for many messages of one kind at once (a fan-out): one suppression query, one INSERT."""
+    if not mails:
+        return []
+    parsed = [parseaddr(mail.to) for mail in mails]
+    addresses = [
+        normalise_address(address or mail.to) for (_, address), mail in zip(parsed, mails, strict=True)
+    ]
+    first = mails[0]
+    assert all((m.tenant_id, m.preference) == (first.tenant_id, first.preference) for m in mails)
+    blocked = _suppressions(addresses, first.tenant_id, first.preference)
+    now = utcnow()
+    rows = []
+    for mail, (name, _), address in zip(mails, parsed, addresses, strict=True):
+        body_text, body_html = render_mail(mail.template, mail.context)
+        reason = blocked.get(address) if "@" in address else "invalid"
+        status = MailStatus.PENDING.value
+        if reason:
+            status = MailStatus.DECLINED.value if reason == "declined" else MailStatus.BOUNCED.value
+        rows.append(
+            {
+                "key": mail.key[:200],
+                "kind": mail.kind,
+                "tenant_id": mail.tenant_id,
+                "event_id": mail.event_id,
+                "school_id": mail.school_id,
+                "ticket_id": mail.ticket_id,
+                "to_address": address,
+                "to_name": name or None,
+                "sender_name": mail.sender_name,
+                "subject": mail.subject[:300],
+                "body_text": body_text,
+                "body_html": body_html,
+                "status": status,
+                "attempts": 0,
+                "created_at": now,
+                "decline_url": mail.decline_url,
+                "deferred_attachments": ",".join(mail.render_later) if mail.render_later else None,
+            }
+        )
     session = db.session()
-    mail_id = session.execute(
-        _insert_statement(db.engine.dialect.name),
-        {
-            "key": key[:200],
-            "kind": kind,
-            "tenant_id": tenant_id,
-            "event_id": event_id,
-            "school_id": school_id,
-            "ticket_id": ticket_id,
-            "to_address": address,
-            "to_name": name or None,
-            "sender_name": sender_name,
-            "subject": subject[:300],
-            "body_text": body_text,
-            "body_html": body_html,
-            "status": status,
-            "attempts": 0,
-            "created_at": utcnow(),
-            "decline_url": decline_url,
-            "deferred_attachments": ",".join(render_later) if render_later else None,
-        },
-    ).scalar()
-    if mail_id is None:
-        return None
-    for filename, mimetype, content in attachments or []:
-        session.add(MailAttachment(mail_id=mail_id, filename=filename, mimetype=mimetype, content=content))
-    if status == MailStatus.PENDING.value:
-        session.info.setdefault(PENDING_SENDS, []).append(mail_id)
-    return mail_id
+    statement = _insert_statement(db.engine.dialect.name)
+    inserted = dict(
+        (key, mail_id) for mail_id, key in session.execute(statement, rows if len(rows) > 1 else rows[0])
+    )
+    ids: list[int | None] = []
+    for mail, row in zip(mails, rows, strict=True):
+        mail_id = inserted.get(row["key"])
+        ids.append(mail_id)
+        if mail_id is None:
+            continue
+        for filename, mimetype, content in mail.attachments or []:
+            session.add(
+                MailAttachment(mail_id=mail_id, filename=filename, mimetype=mimetype, content=content)
+            )
+        if row["status"] == MailStatus.PENDING.value:
+            session.info.setdefault(PENDING_SENDS, []).append(mail_id)
+    return ids
 
 
 AttachmentRenderer = Callable[[str], list[Attachment]]
@@ -178,15 +245,19 @@ def render_deferred(mail: OutgoingMail) -> None:
     mail.deferred_attachments = None
 
 
+SEND_BATCH = 25  # messages per task when many were committed together (a fan-out's chunk)
+
+
 def enqueue_sends(mail_ids: list[int]) -> None:
     """Hand committed messages to the worker; a failure here is repaired by the sweep."""
-    from server.mail.tasks import send_mail
+    from server.mail.tasks import send_mail, send_mails
 
-    for mail_id in mail_ids:
+    for start in range(0, len(mail_ids), SEND_BATCH):
+        batch = mail_ids[start : start + SEND_BATCH]
         try:
-            send_mail(mail_id)
+            send_mail(batch[0]) if len(batch) == 1 else send_mails(batch)
         except Exception:
-            log.warning("mail %s not enqueued; the sweep will send it", mail_id, exc_info=True)
+            log.warning("%s mail not enqueued; the sweep will send them", len(batch), exc_info=True)
 
 
 @event.listens_for(Session, "after_commit")

@@ -16,12 +16,13 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, literal, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from server.database import insert_on_conflict, utcnow
 from server.extensions import db
 from server.jobs import app_task, crontab, periodic_task
 from server.mail.models import MailRateSlot, MailStatus, MailSuppression, OutgoingMail
-from server.mail.services import normalise_address, render_deferred
+from server.mail.services import enqueue_sends, normalise_address, render_deferred
 from server.mail.transport import build_message, sender_for
 
 CLAIM_STALE = timedelta(minutes=10)
@@ -51,15 +52,26 @@ def send_mail(mail_id: int, slot_reserved: bool = False) -> str:
     return deliver(mail_id, slot_reserved=slot_reserved)
 
 
+@app_task()
+def send_mails(mail_ids: list[int]) -> int:
+    """Several messages in one task (a fan-out's chunk): one queue round trip and one SMTP connection
+    for all of them; each is still claimed, retried and recorded on its own."""
+    sent = 0
+    for mail_id in mail_ids:
+        try:
+            sent += deliver(mail_id) == "sent"
+        except Exception:  # one broken message must not hold up the others; the sweep retries it
+            db.session.rollback()
+            log.warning("mail %s not sent", mail_id, exc_info=True)
+    return sent
+
+
 def deliver(mail_id: int, *, slot_reserved: bool = False) -> str:
-    """Send one outbox message if it is still due; returns what happened (for tests and logs)."""
-    row = db.session.execute(select(table.c.status, table.c.tenant_id).where(table.c.id == mail_id)).first()
-    if row is None or row.status not in (MailStatus.PENDING, MailStatus.SENDING):
-        return "done"
-    if row.tenant_id is not None and not slot_reserved:
-        wait = _reserve_slot(row.tenant_id)
-        if wait > 0.05:
-            return _defer(mail_id, wait)
+    """Send one outbox message if it is still due; returns what happened (for tests and logs).
+
+    Round trips are what a send costs: one transaction claims the row (UPDATE … RETURNING), takes the
+    region's slot and reads the message, and commits before the SMTP conversation; one UPDATE records it.
+    """
     now = utcnow()
     claimed = db.session.execute(
         update(table)
@@ -74,33 +86,46 @@ def deliver(mail_id: int, *, slot_reserved: bool = False) -> str:
             ),
         )
         .values(status=MailStatus.SENDING, claimed_at=now, attempts=table.c.attempts + 1)
-    ).rowcount
-    db.session.commit()  # the claim is visible before the conversation; no lock held during it
-    if claimed != 1:
+        .returning(table.c.tenant_id)
+    ).first()
+    if claimed is None:
+        db.session.commit()
         return "not claimed"  # sent, being sent, or not due yet
-    mail = db.session.get(OutgoingMail, mail_id)
+    if claimed.tenant_id is not None and not slot_reserved:
+        wait = _reserve_slot(claimed.tenant_id)
+        if wait > 0.05:
+            return _defer(mail_id, wait)
+    mail = db.session.scalar(
+        select(OutgoingMail).where(OutgoingMail.id == mail_id).options(joinedload(OutgoingMail.attachments))
+    )
     assert mail is not None
     if mail.deferred_attachments:
         render_deferred(mail)
-        db.session.commit()
+        db.session.flush()
+    config = current_app.config
+    message = build_message(mail, config["MAIL_FROM"], config["MAIL_SENDER_NAME"])
+    kind = mail.kind
+    db.session.commit()  # the claim is visible before the conversation; no lock held during it
     try:
-        via = _transmit(mail)
+        via = _transmit(message)
     except Permanent as refused:
         return _give_up(mail, refused)
     except (smtplib.SMTPException, OSError) as error:
         return _retry_later(mail, error)
-    mail.status, mail.sent_at, mail.delivered_via, mail.error = MailStatus.SENT, utcnow(), via, None
+    db.session.execute(
+        update(table)
+        .where(table.c.id == mail_id)
+        .values(status=MailStatus.SENT, sent_at=utcnow(), delivered_via=via, error=None)
+    )
     db.session.commit()
-    log.info("mail %s (%s) sent via %s", mail.id, mail.kind, via)
+    log.info("mail %s (%s) sent via %s", mail_id, kind, via)
     return "sent"
 
 
-def _transmit(mail: OutgoingMail) -> str:
-    config = current_app.config
-    url = config.get("MAIL_URL")
+def _transmit(message) -> str:
+    url = current_app.config.get("MAIL_URL")
     if not url:
         return "kept"  # the embedded default: the outbox row is the message, read on the admin page
-    message = build_message(mail, config["MAIL_FROM"], config["MAIL_SENDER_NAME"])
     try:
         sender_for(url).send(message)
     except smtplib.SMTPRecipientsRefused as refused:
@@ -153,10 +178,15 @@ def _schedule(mail_id: int, seconds: float, *, slot_reserved: bool) -> None:
 
 
 def _defer(mail_id: int, wait: float) -> str:
+    """Give the claim back: the message waits for the region's slot, which this task has taken."""
     db.session.execute(
         update(table)
-        .where(table.c.id == mail_id, table.c.status == MailStatus.PENDING)
-        .values(next_attempt_at=utcnow() + timedelta(seconds=wait))
+        .where(table.c.id == mail_id)
+        .values(
+            status=MailStatus.PENDING,
+            attempts=table.c.attempts - 1,
+            next_attempt_at=utcnow() + timedelta(seconds=wait),
+        )
     )
     db.session.commit()
     _schedule(mail_id, wait, slot_reserved=True)
@@ -185,7 +215,6 @@ def _reserve_slot(tenant_id: int) -> float:
         .values(next_slot=_later(slots.c.next_slot, now) + step)
         .returning(slots.c.next_slot)
     ).scalar_one()
-    db.session.commit()
     return max(taken - step - now, 0.0)
 
 
@@ -235,8 +264,7 @@ def sweep_outbox() -> int:
     """Every minute: hand the queue whatever it may not have (see module docstring)."""
     ids = due_for_sweep()
     db.session.commit()  # hold no transaction (on SQLite: the write lock) while handing them out
-    for mail_id in ids:
-        send_mail(mail_id)
+    enqueue_sends(ids)
     if ids:
         log.info("mail sweep handed %s messages to the queue", len(ids))
     return len(ids)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from server.catalog.models import Event, EventFormat
 from server.extensions import db
-from server.mail import absolute_url, queue_mail
+from server.mail import absolute_url
+from server.mail.services import Mail, queue_mails
 from server.notifications import attachments  # noqa: F401  (registers the "ticket" renderer)
 from server.notifications.models import MailSettings
 from server.tickets.models import Consent, Student, Ticket, TicketStatus, short_name
@@ -128,7 +129,7 @@ def _event_context(tenant: Tenant, event: Event) -> dict:
     }
 
 
-def _send_to_family(
+def family_mail(
     tenant: Tenant,
     event: Event,
     family: Family,
@@ -140,7 +141,9 @@ def _send_to_family(
     preference: str | None = None,
     render_later: list[str] | None = None,
     extra: dict | None = None,
-) -> int | None:
+    sender: str | None = None,
+) -> Mail:
+    """The message to one family about its ticket (`queue_mails` writes many at once)."""
     decline = decline_link(tenant, family.address, preference) if preference else None
     context = {
         **_event_context(tenant, event),
@@ -151,22 +154,16 @@ def _send_to_family(
         "decline_what": PREFERENCES.get(preference or ""),
         **(extra or {}),
     }
-    return queue_mail(
-        f"{family.guardian} <{family.address}>",
-        subject,
-        template,
-        context,
-        kind=kind,
-        key=key,
-        tenant_id=tenant.id,
-        event_id=event.id,
-        school_id=family.school_id,
-        ticket_id=family.ticket_id,
-        sender_name=sender_of(tenant),
-        preference=preference,
-        decline_url=decline,
+    return Mail(
+        f"{family.guardian} <{family.address}>", subject, template, context, kind=kind, key=key,
+        tenant_id=tenant.id, event_id=event.id, school_id=family.school_id, ticket_id=family.ticket_id,
+        sender_name=sender or sender_of(tenant), preference=preference, decline_url=decline,
         render_later=render_later,
-    )
+    )  # fmt: skip
+
+
+def _send_to_family(tenant: Tenant, event: Event, family: Family, **options) -> int | None:
+    return queue_mails([family_mail(tenant, event, family, **options)])[0]
 
 
 def confirmation(tenant: Tenant, event: Event, ticket: Ticket) -> int | None:
@@ -207,40 +204,44 @@ def ticket_moved(tenant: Tenant, old_event: Event, new_event: Event, old: Ticket
     )  # fmt: skip
 
 
-def reminder(tenant: Tenant, event: Event, family: Family, run_id: int) -> int | None:
-    return _send_to_family(
+def reminder(tenant: Tenant, event: Event, family: Family, run_id: int, sender: str) -> Mail:
+    return family_mail(
         tenant, event, family,
         kind="reminder", key=f"reminder:{run_id}:{family.ticket_id}",
-        subject=f"Завтра: {event.title}", template="reminder", preference="reminder",
+        subject=f"Завтра: {event.title}", template="reminder", preference="reminder", sender=sender,
     )  # fmt: skip
 
 
-def event_changed(tenant: Tenant, event: Event, family: Family, run_id: int, before: dict) -> int | None:
-    return _send_to_family(
+def event_changed(
+    tenant: Tenant, event: Event, family: Family, run_id: int, before: dict, sender: str
+) -> Mail:
+    return family_mail(
         tenant, event, family,
         kind="event_changed", key=f"event_changed:{run_id}:{family.ticket_id}",
         subject=f"Изменилось время или место: {event.title}", template="event_changed",
-        extra={"old_when": before.get("when"), "old_place": before.get("place")},
+        extra={"old_when": before.get("when"), "old_place": before.get("place")}, sender=sender,
     )  # fmt: skip
 
 
-def event_cancelled(tenant: Tenant, event: Event, family: Family, run_id: int, reason: str) -> int | None:
-    return _send_to_family(
+def event_cancelled(
+    tenant: Tenant, event: Event, family: Family, run_id: int, reason: str, sender: str
+) -> Mail:
+    return family_mail(
         tenant, event, family,
         kind="event_cancelled", key=f"event_cancelled:{run_id}:{family.ticket_id}",
         subject=f"Событие отменено: {event.title}", template="event_cancelled",
-        extra={"reason": reason},
+        extra={"reason": reason}, sender=sender,
     )  # fmt: skip
 
 
-def after_event(tenant: Tenant, event: Event, family: Family, run_id: int, came: bool) -> int | None:
+def after_event(tenant: Tenant, event: Event, family: Family, run_id: int, came: bool, sender: str) -> Mail:
     """Chosen by check-in status: a thank-you with what comes next, or a short note."""
     kind = "after_thanks" if came else "after_missed"
     subject = f"Спасибо, что пришли: {event.title}" if came else f"Жаль, что не получилось: {event.title}"
-    return _send_to_family(
+    return family_mail(
         tenant, event, family,
         kind=kind, key=f"after_event:{run_id}:{family.ticket_id}", subject=subject, template=kind,
-        preference="after_event",
+        preference="after_event", sender=sender,
         extra={"next_url": absolute_url("tickets_views.open_events", tenant=tenant.slug)},
     )  # fmt: skip
 

@@ -20,6 +20,7 @@ from server.checkins.models import Checkin, ScanResult
 from server.database import insert_on_conflict, utcnow
 from server.extensions import db
 from server.jobs import region_task
+from server.mail.services import Mail, queue_mails
 from server.notifications import messages
 from server.notifications.models import MailRun, RunStatus
 from tenants.models import Tenant
@@ -95,9 +96,13 @@ def write_run(run_id: int) -> int:
         status = None if ticket_ids is not None else messages.TicketStatus.ACTIVE
         everyone = messages.families(event.id, ticket_ids=ticket_ids, status=status)
         came = _admitted(event.id) if run.kind == "after_event" else set()
+        sender = messages.sender_of(tenant)
         for start in range(0, len(everyone), CHUNK):
-            for family in everyone[start : start + CHUNK]:
-                written += _one(run, tenant, event, family, payload, came) is not None
+            chunk = [
+                _one(run, tenant, event, f, payload, came, sender) for f in everyone[start : start + CHUNK]
+            ]
+            # one batch per preference: thank-yous and no-show notes share one ("after_event")
+            written += sum(mail_id is not None for mail_id in queue_mails(chunk))
             db.session.commit()
     elif run.kind == "school_summary":
         from server.notifications.schools import write_summaries
@@ -110,15 +115,17 @@ def write_run(run_id: int) -> int:
     return written
 
 
-def _one(run: MailRun, tenant: Tenant, event: Event, family, payload: dict, came: set[int]) -> int | None:
+def _one(
+    run: MailRun, tenant: Tenant, event: Event, family, payload: dict, came: set[int], sender: str
+) -> Mail:
     if run.kind == "reminder":
-        return messages.reminder(tenant, event, family, run.id)
+        return messages.reminder(tenant, event, family, run.id, sender)
     if run.kind == "event_changed":
-        return messages.event_changed(tenant, event, family, run.id, payload)
+        return messages.event_changed(tenant, event, family, run.id, payload, sender)
     if run.kind == "event_cancelled":
-        return messages.event_cancelled(tenant, event, family, run.id, payload.get("reason", ""))
+        return messages.event_cancelled(tenant, event, family, run.id, payload.get("reason", ""), sender)
     if run.kind == "after_event":
-        return messages.after_event(tenant, event, family, run.id, family.ticket_id in came)
+        return messages.after_event(tenant, event, family, run.id, family.ticket_id in came, sender)
     raise ValueError(f"unknown run kind {run.kind}")
 
 
