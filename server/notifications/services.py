@@ -78,7 +78,6 @@ def event_changed(event: Event, before: Before) -> int | None:
     )  # fmt: skip
     if not moved or event.cancelled_at is not None or before.ends_at <= now:
         return None
-    db.session.refresh(event, ["venue"])
     return start_run(
         "event_changed",
         f"event_changed:{event.id}:{now.isoformat()}",

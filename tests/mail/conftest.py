@@ -81,3 +81,24 @@ def smtp_app(app, smtp_sink):
     for sender in list(_senders.values()):
         sender.close_all()
     _senders.clear()
+
+
+_task_errors: list[str] = []
+
+
+def _remember_task_error(signal, task, exc=None):
+    _task_errors.append(f"{task.name}: {exc!r}")
+
+
+@pytest.fixture(autouse=True)
+def tasks_do_not_fail():
+    """Immediate mode logs a task's exception and carries on; here a failing task fails the test."""
+    from huey.signals import SIGNAL_ERROR
+
+    from server.jobs import huey
+
+    huey.signal(SIGNAL_ERROR)(_remember_task_error)
+    _task_errors.clear()
+    yield
+    huey.disconnect_signal(_remember_task_error, SIGNAL_ERROR)
+    assert not _task_errors, _task_errors
