@@ -146,6 +146,9 @@ def _select_locale() -> str:
 
 BLUEPRINTS = (
     "server.accounts.views",
+    "server.accounts.profile",
+    "server.accounts.people_views",
+    "server.admin.views",
     "server.catalog.views",
     "server.catalog.api",
     "server.tickets.views",
