@@ -193,7 +193,9 @@ def list_tokens_command(email):
         )
         expires = row.expires_at.strftime("%Y-%m-%d") if row.expires_at else "never"
         used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "-"
-        click.echo(f"{row.id}\t{row.prefix}…\t{row.name or '-'}\t{row.user.email}\t{expires}\t{used}\t{state}")
+        click.echo(
+            f"{row.id}\t{row.prefix}…\t{row.name or '-'}\t{row.user.email}\t{expires}\t{used}\t{state}"
+        )
 
 
 @tokens_cli.command("revoke")

@@ -61,9 +61,7 @@ def valid_link(token: str, purpose: LinkPurpose) -> AccountLink | None:
     if not token or len(token) > 100:
         return None
     link = db.session.scalar(
-        select(AccountLink).where(
-            AccountLink.token_hash == token_hash(token), AccountLink.purpose == purpose
-        )
+        select(AccountLink).where(AccountLink.token_hash == token_hash(token), AccountLink.purpose == purpose)
     )
     if link is None or link.used_at is not None or link.expires_at <= utcnow() or not link.user.active:
         return None

@@ -97,9 +97,7 @@ def people(principal: Principal) -> list[Membership]:
         .order_by(Membership.deactivated_at.is_not(None), User.email)
     )
     if principal.is_(Role.MUNICIPAL):
-        own_schools = select(School.id).where(
-            School.municipality_id == principal.membership.municipality_id
-        )
+        own_schools = select(School.id).where(School.municipality_id == principal.membership.municipality_id)
         query = query.where(Membership.role == Role.SCHOOL, Membership.school_id.in_(own_schools))
     elif not principal.is_(Role.COORDINATOR):
         return []
@@ -123,9 +121,7 @@ def _tenant() -> Tenant:
     return db.session.get(Tenant, required_tenant_id())
 
 
-def invite(
-    principal: Principal, email: str, *, full_name: str = "", role: Role, scope: Scope
-) -> Membership:
+def invite(principal: Principal, email: str, *, full_name: str = "", role: Role, scope: Scope) -> Membership:
     """Give a person a role in this region and send them a one-time link to set a password
     (or, when they already have one, a notice). Re-inviting someone already here is refused."""
     email = normal_email(email)
@@ -168,9 +164,7 @@ def invite(
 def _send(principal: Principal, membership: Membership, tenant: Tenant) -> None:
     user = membership.user
     if user.invited:
-        token = issue_link(
-            user, LinkPurpose.INVITE, tenant_id=tenant.id, created_by_id=principal.user_id
-        )
+        token = issue_link(user, LinkPurpose.INVITE, tenant_id=tenant.id, created_by_id=principal.user_id)
         send_invitation(
             user,
             region_name=tenant.name,

@@ -141,9 +141,7 @@ def deactivate(membership_id: int):
     principal = page_principal()
     membership = people.managed_membership(principal, membership_id)
     if request.method == "GET":
-        return render_template(
-            "accounts/deactivate.html", membership=membership, role_labels=ROLE_LABELS
-        )
+        return render_template("accounts/deactivate.html", membership=membership, role_labels=ROLE_LABELS)
     people.deactivate(principal, membership)
     flash(_("Доступ %(email)s отключён.", email=membership.user.email), "success")
     return redirect(url_for(".index"))

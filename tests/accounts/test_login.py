@@ -26,16 +26,16 @@ from tests.conftest import PASSWORD, login
 )
 def test_next_never_leads_off_site(client, world, target):
     email, _ = world.user(world.a)
-    response = client.post("/login", query_string={"next": target}, data={"email": email, "password": PASSWORD})
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": email, "password": PASSWORD}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
 
 
 def test_the_encoded_tab_trick_from_the_issue_stays_on_site(client, world):
     email, _ = world.user(world.a)
-    response = client.post(
-        "/login?next=%2F%09%2Fevil.example", data={"email": email, "password": PASSWORD}
-    )
+    response = client.post("/login?next=%2F%09%2Fevil.example", data={"email": email, "password": PASSWORD})
     assert response.headers["Location"] == "/"
 
 
@@ -93,7 +93,9 @@ def test_failed_logins_are_throttled_per_account_from_any_client(app, world, mon
             )
             statuses.append(response.status_code)
         other = app.test_client().post(
-            "/login", data={"email": "other@example.ru", "password": "x"}, environ_base={"REMOTE_ADDR": "10.0.0.9"}
+            "/login",
+            data={"email": "other@example.ru", "password": "x"},
+            environ_base={"REMOTE_ADDR": "10.0.0.9"},
         )
         right = app.test_client().post(
             "/login", data={"email": email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.8"}

@@ -86,9 +86,7 @@ def test_password_change_ends_every_other_session_and_remember_cookie(app, clien
     _remember_login(laptop, email)
     remembered = laptop.get_cookie(COOKIE).value
     new = "another-long-passphrase-7"
-    response = client.post(
-        "/profile/password", data={"current": PASSWORD, "password": new, "confirm": new}
-    )
+    response = client.post("/profile/password", data={"current": PASSWORD, "password": new, "confirm": new})
     assert response.status_code == 302
     assert client.get("/yaroslavl/").status_code == 200  # this browser carries on
     assert laptop.get("/yaroslavl/").status_code == 302  # the other one is out
@@ -101,7 +99,9 @@ def test_password_change_ends_every_other_session_and_remember_cookie(app, clien
 def test_change_password_needs_the_current_one_and_a_good_new_one(client, world):
     email, _ = world.user(world.a)
     login(client, email)
-    wrong = client.post("/profile/password", data={"current": "nope", "password": "x" * 12, "confirm": "x" * 12})
+    wrong = client.post(
+        "/profile/password", data={"current": "nope", "password": "x" * 12, "confirm": "x" * 12}
+    )
     assert wrong.status_code == 422 and "Текущий пароль введён неверно" in wrong.get_data(as_text=True)
     common = client.post(
         "/profile/password", data={"current": PASSWORD, "password": "1234567890", "confirm": "1234567890"}
@@ -137,7 +137,9 @@ def test_nobody_revokes_another_persons_token(app, client, world):
     with app.app_context():
         from server.security import token_hash
 
-        victim_id = db.session.scalar(select(ApiToken.id).where(ApiToken.token_hash == token_hash(victim_token)))
+        victim_id = db.session.scalar(
+            select(ApiToken.id).where(ApiToken.token_hash == token_hash(victim_token))
+        )
     login(client, email)
     assert client.post(f"/profile/tokens/{victim_id}/revoke").status_code == 404
     assert client.get("/api/v1/yaroslavl/venues", headers=bearer(victim_token)).status_code == 200
@@ -178,7 +180,17 @@ def test_cli_sets_a_role_with_its_scope(app, runner, client, world):
     municipality = world.municipality(world.a, "г. Рыбинск")
     email, token = world.user(world.a)
     result = runner.invoke(
-        args=["users", "set-role", email, "--tenant", "yaroslavl", "--role", "municipal", "--municipality", "г. Рыбинск"]
+        args=[
+            "users",
+            "set-role",
+            email,
+            "--tenant",
+            "yaroslavl",
+            "--role",
+            "municipal",
+            "--municipality",
+            "г. Рыбинск",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert client.get("/api/v1/yaroslavl/venues", headers=bearer(token)).status_code == 403
