@@ -149,6 +149,7 @@ BLUEPRINTS = (
     "server.accounts.profile",
     "server.accounts.people_views",
     "server.admin.views",
+    "server.onboarding.views",
     "server.catalog.views",
     "server.catalog.api",
     "server.tickets.views",
