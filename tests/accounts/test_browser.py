@@ -101,3 +101,34 @@ def test_platform_admin_creates_and_suspends_a_region(app, world, live_server, b
     page.goto(f"{live_server}/yaroslavl/")
     assert "приостановлена администратором платформы" in page.inner_text("main")
     shot(page, "accounts-region-suspended")
+
+
+def test_coordinator_onboards_schools_from_a_file_and_manages_tokens(
+    app, world, live_server, browser, tmp_path
+):
+    from tests.accounts.test_onboarding import CSV
+
+    coordinator_email, _ = world.user(world.a)
+    upload = tmp_path / "schools.csv"
+    upload.write_bytes(CSV.encode())
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(page, live_server, coordinator_email)
+    page.goto(f"{live_server}/yaroslavl/people")
+    page.click("text=Загрузить школы из файла")
+    page.set_input_files("input[name=file]", str(upload))
+    page.click("form button:has-text('Проверить файл')")
+    page.wait_for_selector("table.preview")
+    shot(page, "accounts-onboarding-preview")
+    page.click("form button:has-text('Загрузить 3')")
+    page.wait_for_selector("text=Приглашений отправлено:")
+    assert page.inner_text(".created") == "3" and page.inner_text(".invited") == "2"
+
+    page.click("header a.who")
+    page.fill("input[name=name]", "Выгрузка в АИС")
+    page.click("form.token-form button")
+    page.wait_for_selector("code.new-token")
+    shot(page, "accounts-profile")
+    assert page.inner_text("code.new-token").startswith("pk_")
+    page.click("table.tokens button:has-text('Отозвать')")
+    page.wait_for_selector("text=Токен «Выгрузка в АИС» отозван.")
+    assert "отозван" in page.inner_text("table.tokens")
