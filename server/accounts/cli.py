@@ -109,11 +109,11 @@ def deactivate_user_command(email):
     user = _user(email)
     user.active = False
     end_sessions(user)
+    # The memberships stay as they are: a region's coordinator cannot undo a platform-level lock by
+    # switching a membership back on (only `set-role` here does that).
     for membership in db.session.scalars(
         select(Membership).where(Membership.user_id == user.id).execution_options(all_tenants=True)
     ):
-        if membership.deactivated_at is None:
-            membership.deactivated_at = utcnow()
         with tenant_scope(membership.tenant_id):
             record("user.deactivate", "membership", membership.id, via="cli")
     db.session.commit()

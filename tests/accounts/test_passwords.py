@@ -3,7 +3,6 @@ address and per client; a policy against common passwords."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from datetime import timedelta
 
@@ -92,10 +91,15 @@ def test_unknown_and_known_addresses_take_the_same_time(make_app, world, tmp_pat
         return (time.perf_counter() - start) * 1000
 
     timed("warm-up@example.ru")
-    known = [timed(email) for _ in range(3)] + [timed(email.upper()) for _ in range(3)]
-    unknown = [timed(f"ghost{n}@example.ru") for n in range(6)]
-    gap = abs(statistics.median(known) - statistics.median(unknown))
-    assert gap < max(5.0, 0.25 * statistics.median(unknown)), (known, unknown)
+    known: list[float] = []
+    unknown: list[float] = []
+    for n in range(12):  # interleaved, so load from elsewhere on the machine hits both alike
+        known.append(timed(email if n % 2 else email.upper()))
+        unknown.append(timed(f"ghost{n}@example.ru"))
+    # The fastest of each: the least disturbed by other processes. Writing the letter in the request
+    # (the design this replaces) made the known address's fastest ~15 ms slower than the unknown's.
+    gap = abs(min(known) - min(unknown))
+    assert gap < max(3.0, 0.5 * min(unknown)), (known, unknown)
     assert letters(app, email) == []  # nothing written in the request itself
     while (task := huey.dequeue()) is not None:
         huey.execute(task)
