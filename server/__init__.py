@@ -134,7 +134,12 @@ def _init_jobs(app: Flask) -> None:
         import_module(module)
 
 
-TASK_MODULES = ("server.mail.tasks", "server.notifications.runs", "server.notifications.jobs")
+TASK_MODULES = (
+    "server.mail.tasks",
+    "server.notifications.runs",
+    "server.notifications.jobs",
+    "server.accounts.tasks",
+)
 
 
 def _select_locale() -> str:
@@ -148,6 +153,10 @@ def _select_locale() -> str:
 
 BLUEPRINTS = (
     "server.accounts.views",
+    "server.accounts.profile",
+    "server.accounts.people_views",
+    "server.admin.views",
+    "server.onboarding.views",
     "server.catalog.views",
     "server.catalog.api",
     "server.tickets.views",

@@ -57,6 +57,15 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOGIN_RATE_LIMIT = "10 per minute"
     FIND_TICKET_RATE_LIMIT = "5 per minute"  # «Найти мой билет» per client address
+    # Failed logins per account (whatever the client): guessing one person's password from many
+    # addresses. The same for an unknown address, so the limit says nothing about who exists.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute; 20 per hour")
+    # «Забыли пароль?» per client; per address at most RESET_PER_ADDRESS_PER_HOUR letters (silently).
+    RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per 15 minutes")
+    RESET_PER_ADDRESS_PER_HOUR = 3
+    RESET_LINK_HOURS = 2
+    INVITATION_HOURS = 48
+    REMEMBER_DAYS = min(int(os.environ.get("REMEMBER_DAYS", "30")), 30)
     KIOSK_PAIR_RATE_LIMIT = "10 per minute"
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
@@ -98,6 +107,8 @@ class TestConfig(Config):
     # Limits stay on (Flask-Limiter cannot be switched on later) but out of the way; tests that
     # exercise a limit lower it in app.config for their duration.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    LOGIN_ACCOUNT_RATE_LIMIT = "100000 per minute"
+    RESET_RATE_LIMIT = "100000 per minute"
     KIOSK_PAIR_RATE_LIMIT = "100000 per minute"
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0

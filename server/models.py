@@ -1,6 +1,6 @@
 """Import every model so metadata (migrations, create_all) sees the whole schema."""
 
-from server.accounts.models import ApiToken, Membership, User  # noqa: F401
+from server.accounts.models import AccountLink, ApiToken, Membership, RememberToken, User  # noqa: F401
 from server.audit.models import AuditEntry  # noqa: F401
 from server.catalog.models import (  # noqa: F401
     Event,

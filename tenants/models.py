@@ -23,6 +23,8 @@ class Tenant(db.Model):
     region_code: Mapped[str | None] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A suspended region keeps everything; its pages, API, kiosks and live stream refuse.
+    suspended_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def tz(self) -> ZoneInfo:

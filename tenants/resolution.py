@@ -16,9 +16,27 @@ from zoneinfo import ZoneInfo
 from flask import Flask, abort, current_app, g
 from sqlalchemy import select
 
+from server.errors import Forbidden
 from server.extensions import db
 from tenants.models import Tenant
 from tenants.scoping import set_tenant
+
+
+class RegionSuspended(Forbidden):
+    """Every page, API call, kiosk scan and live stream of a suspended region gets this answer."""
+
+    code = "region_suspended"
+    message = (
+        "Работа региона приостановлена администратором платформы. Данные сохранены; "
+        "обратитесь к оператору платформы."
+    )
+
+    @classmethod
+    def of(cls, name: str) -> RegionSuspended:
+        return cls(
+            f"Работа региона «{name}» приостановлена администратором платформы. Данные сохранены; "
+            "обратитесь к оператору платформы."
+        )
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,7 @@ class CurrentTenant:
     timezone: str
     region_code: str | None
     tz: ZoneInfo = field(compare=False)
+    suspended: bool = False
 
     def local(self, moment: datetime | None) -> datetime | None:
         return None if moment is None else moment.astimezone(self.tz)
@@ -41,6 +60,15 @@ _lock = threading.Lock()
 
 
 def load_tenant(slug: str) -> CurrentTenant | None:
+    """The region of a URL; None when there is none. Raises `RegionSuspended` for a suspended one:
+    this is the one place every page, API call and kiosk scan of a region passes through."""
+    tenant = _snapshot(slug)
+    if tenant is not None and tenant.suspended:
+        raise RegionSuspended.of(tenant.name)
+    return tenant
+
+
+def _snapshot(slug: str) -> CurrentTenant | None:
     ttl = current_app.config.get("TENANT_CACHE_SECONDS", 30)
     now = time.monotonic()
     cached = _cache.get(slug)
@@ -49,7 +77,9 @@ def load_tenant(slug: str) -> CurrentTenant | None:
     row = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     if row is None:
         return None
-    tenant = CurrentTenant(row.id, row.slug, row.name, row.timezone, row.region_code, row.tz)
+    tenant = CurrentTenant(
+        row.id, row.slug, row.name, row.timezone, row.region_code, row.tz, row.suspended_at is not None
+    )
     if ttl > 0:
         with _lock:
             _cache[slug] = (now, tenant)

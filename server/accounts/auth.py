@@ -13,12 +13,14 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from server.accounts.models import Membership, Role, User
 from server.accounts.services import membership_in, user_for_token
+from server.database import utcnow
 from server.errors import DomainError
 from server.extensions import db, login_manager
+from server.security import same
 
 
 class Unauthenticated(DomainError):
@@ -53,10 +55,38 @@ class Principal:
         return self.role in roles
 
 
+LAST_SEEN_EVERY = timedelta(minutes=5)
+
+
+def _seen(user: User) -> User:
+    """Note when the person was last here, for the coordinator's list (not on every request)."""
+    now = utcnow()
+    if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_EVERY:
+        user.last_seen_at = now
+    return user
+
+
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def _load_user(session_id: str) -> User | None:
+    """The session holds `<user id>:<session key>`; a new key (password change, deactivation) ends
+    every session made with the old one."""
+    raw_id, _, key = (session_id or "").partition(":")
+    user = db.session.get(User, int(raw_id)) if raw_id.isdigit() else None
+    if user is None or not user.active or not same(user.session_key or "", key):
+        return None
+    return _seen(user)
+
+
+@login_manager.request_loader
+def _load_remembered(_request) -> User | None:
+    """No session: a valid «remember me» token signs the browser in again (a non-fresh session)."""
+    from server.accounts.remember import remembered_user
+
+    user = remembered_user()
+    if user is None:
+        return None
+    login_user(user, fresh=False)  # the session's id and protection marks, as at a login
+    return _seen(user)
 
 
 def bearer_token(header: str | None) -> str | None:

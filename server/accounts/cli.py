@@ -8,9 +8,18 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from server.accounts.models import Role
-from server.accounts.services import create_user, issue_api_token
+from server.accounts.models import ApiToken, Membership, Role
+from server.accounts.passwords import end_sessions
+from server.accounts.services import (
+    create_user,
+    find_user,
+    issue_api_token,
+    revoke_api_token,
+    user_tokens,
+)
+from server.audit.services import record
 from server.catalog.models import Municipality, School, Venue
+from server.database import utcnow
 from server.errors import DomainError
 from server.extensions import db
 from tenants.models import Tenant
@@ -79,14 +88,123 @@ def create_user_command(
         click.echo(f"Пароль: {password}")
 
 
+def _user(email: str):
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"Пользователь {email} не найден.")
+    return user
+
+
+def _tenant(slug: str) -> Tenant:
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise click.ClickException(f"Регион «{slug}» не найден.")
+    return tenant
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate_user_command(email):
+    """Switch a user off everywhere: sessions, «remember me» and API tokens stop at the next request."""
+    user = _user(email)
+    user.active = False
+    end_sessions(user)
+    # The memberships stay as they are: a region's coordinator cannot undo a platform-level lock by
+    # switching a membership back on (only `set-role` here does that).
+    for membership in db.session.scalars(
+        select(Membership).where(Membership.user_id == user.id).execution_options(all_tenants=True)
+    ):
+        with tenant_scope(membership.tenant_id):
+            record("user.deactivate", "membership", membership.id, via="cli")
+    db.session.commit()
+    click.echo(f"Пользователь {user.email} отключён.")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.option("--tenant", "tenant_slug", required=True, help="Код региона (slug).")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="Новая роль.")
+@click.option("--municipality", help="Муниципалитет (для роли municipal).")
+@click.option("--school", help="Школа (для роли school).")
+@click.option("--venue", help="Площадка (для роли venue).")
+def set_role_command(email, tenant_slug, role, municipality, school, venue):
+    """Give a user a role (and its scope) in a region; an existing role there is replaced."""
+    from server.accounts.people import Scope, _check_scope
+
+    user = _user(email)
+    tenant = _tenant(tenant_slug)
+    role = Role(role)
+    try:
+        with tenant_scope(tenant):
+            scope = Scope(
+                municipality_id=_scope_id(Municipality, municipality, "Муниципалитет"),
+                school_id=_scope_id(School, school, "Школа"),
+                venue_id=_scope_id(Venue, venue, "Площадка"),
+            )
+            values = _check_scope(role, scope)
+            membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+            if membership is None:
+                membership = Membership(tenant_id=tenant.id, user_id=user.id, role=role)
+                db.session.add(membership)
+            membership.role = role
+            membership.deactivated_at = None
+            for key, value in values.items():
+                setattr(membership, key, value)
+            db.session.flush()
+            record("user.change_role", "membership", membership.id, via="cli", role=role.value, **values)
+        user.active = True
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"{user.email}: роль «{role.value}» в регионе {tenant.slug}.")
+
+
 @tokens_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", help="Назначение токена.")
-def create_token_command(email, name):
+@click.option("--days", type=int, default=None, help="Срок действия в днях (по умолчанию бессрочно).")
+def create_token_command(email, name, days):
     """Print a new API token for a user (shown once, stored hashed)."""
     try:
-        token = issue_api_token(email, name)
+        token = issue_api_token(email, name, days)
         db.session.commit()
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(token)
+
+
+@tokens_cli.command("list")
+@click.argument("email", required=False)
+def list_tokens_command(email):
+    """Tokens (of one user, or all): id, prefix, name, owner, expiry, last use, state. Never the token."""
+    if email:
+        rows = user_tokens(_user(email))
+    else:
+        rows = list(db.session.scalars(select(ApiToken).order_by(ApiToken.id)))
+    now = utcnow()
+    for row in rows:
+        state = (
+            "revoked"
+            if row.revoked_at
+            else "expired"
+            if row.expires_at and row.expires_at <= now
+            else "active"
+        )
+        expires = row.expires_at.strftime("%Y-%m-%d") if row.expires_at else "never"
+        used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "-"
+        click.echo(
+            f"{row.id}\t{row.prefix}…\t{row.name or '-'}\t{row.user.email}\t{expires}\t{used}\t{state}"
+        )
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id):
+    """Revoke a token by its id (see `flask tokens list`); the next request with it gets 401."""
+    try:
+        row = revoke_api_token(token_id)
+        db.session.commit()
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Токен {row.prefix}… ({row.user.email}) отозван.")

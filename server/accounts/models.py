@@ -41,10 +41,22 @@ class User(UserMixin, db.Model):
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every login session's id: a new value (password change, deactivation) ends them all.
+    session_key: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+    password_changed_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_key}"
+
+    @property
+    def invited(self) -> bool:
+        """Invited and not yet signed up: no password set."""
+        return self.password_hash is None
 
 
 class Membership(TenantScoped, db.Model):
@@ -64,6 +76,9 @@ class Membership(TenantScoped, db.Model):
     municipality_id: Mapped[int | None] = mapped_column()
     school_id: Mapped[int | None] = mapped_column()
     venue_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # A deactivated membership keeps the row (and the audit trail) but lets nobody in.
+    deactivated_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
     tenant: Mapped[Tenant] = relationship()
@@ -93,5 +108,48 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship()
+
+
+class RememberToken(db.Model):
+    """One browser's «remember me»: a random secret of which only the hash is stored, so logout, a
+    password change or a deactivation can take it back (a signed cookie alone could not be)."""
+
+    __tablename__ = "remember_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+
+class LinkPurpose(enum.StrEnum):
+    INVITE = "invite"
+    RESET = "reset"
+
+
+class AccountLink(db.Model):
+    """A one-time link sent by mail: an invitation to set a first password, or a password reset.
+
+    Not tenant-scoped: a reset belongs to the person, and the link is opened before anyone knows the
+    region. `tenant_id` only says which region an invitation came from (where to go after it).
+    """
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(Enum(LinkPurpose, native_enum=False, length=10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

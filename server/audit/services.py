@@ -6,6 +6,7 @@ from typing import Any
 
 from server.audit.models import AuditEntry
 from server.extensions import db
+from tenants.scoping import current_tenant_id
 
 
 def record(
@@ -18,6 +19,7 @@ def record(
     **details: Any,
 ) -> AuditEntry:
     entry = AuditEntry(
+        tenant_id=current_tenant_id(),  # the region in scope now, even if the flush comes after it
         action=action,
         object_type=object_type,
         object_id=object_id,

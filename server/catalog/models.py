@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Enum, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from server.extensions import db
@@ -43,11 +43,15 @@ class School(TenantScoped, db.Model):
     __scoped_args__ = (
         UniqueConstraint("tenant_id", "municipality_id", "name"),
         tenant_fk("municipality_id", "municipalities"),
+        Index("ix_schools_tenant_inn", "tenant_id", "inn", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(300))
+    short_name: Mapped[str | None] = mapped_column(String(200))
+    # ИНН: what a re-import matches a school by when its name was written differently.
+    inn: Mapped[str | None] = mapped_column(String(12))
     # Lower-cased, ё→е: what "type part of the school's name" matches against, on any database.
     search_name: Mapped[str] = mapped_column(String(300), index=True)
 

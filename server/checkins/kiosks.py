@@ -23,6 +23,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
 from server.security import new_token, token_hash
 from tenants.models import Tenant
+from tenants.resolution import RegionSuspended
 from tenants.scoping import all_tenants, set_tenant
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -174,6 +175,9 @@ def pair_kiosk(code: str) -> Pairing:
         raise NotFound(
             "Срок действия кода истёк: попросите координатора выдать новый.", code="pairing_code_expired"
         )
+    region = db.session.get(Tenant, kiosk.tenant_id)
+    if region.suspended_at is not None:
+        raise RegionSuspended.of(region.name)
     set_tenant(kiosk.tenant_id)
     token = new_token("kk")
     kiosk.token_hash = token_hash(token)
@@ -182,7 +186,7 @@ def pair_kiosk(code: str) -> Pairing:
     kiosk.paired_at = now
     kiosk.last_seen_at = now
     audit("kiosk.pair", "kiosk", kiosk.id, kiosk_id=kiosk.id)
-    return Pairing(kiosk, token, db.session.get(Tenant, kiosk.tenant_id))
+    return Pairing(kiosk, token, region)
 
 
 def revoke_kiosk(kiosk: Kiosk, *, user_id: int | None = None) -> None:

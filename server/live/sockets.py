@@ -25,6 +25,7 @@ from server.extensions import db, socketio
 from server.live.publish import NAMESPACE, batch_room
 from server.live.services import Filters, LiveScope, scope_for, snapshot
 from tenants.models import Tenant
+from tenants.resolution import RegionSuspended
 from tenants.scoping import tenant_scope
 
 REFRESH_INTERVAL = 5.0  # seconds: a page may ask for a fresh snapshot at most this often
@@ -73,6 +74,8 @@ def _authorise(auth: dict) -> tuple[LiveScope, Tenant, User, str | None]:
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == str(slug))) if slug else None
     if tenant is None:
         raise ConnectionRefusedError("unauthorized")
+    if tenant.suspended_at is not None:
+        raise ConnectionRefusedError(RegionSuspended.of(tenant.name).message)
     with tenant_scope(tenant.id):
         scope = scope_for(user, membership_in(user, tenant), tenant)
     if scope is None:  # a stranger to this region is told nothing more than a wrong token is
@@ -134,7 +137,7 @@ def on_refresh(wanted=None):
 
 
 def _still_allowed(connection: Connection, tenant: Tenant | None) -> User | None:
-    if tenant is None:
+    if tenant is None or tenant.suspended_at is not None:
         return None
     if connection.token is not None:
         user = user_for_token(connection.token)

@@ -134,6 +134,24 @@ def _xlsx_cells(data: bytes) -> list[list[str]]:
     return cells
 
 
+def read_table(filename: str, data: bytes, notes: list[str]) -> list[list[str]]:
+    """The cells of a CSV (any of our encodings and separators) or XLSX file, from its first non-empty
+    row; shared by every import (class lists, schools)."""
+    name = (filename or "").lower()
+    if name.endswith(".xlsx") or data[:2] == b"PK":
+        cells = _xlsx_cells(data)
+    elif name.endswith((".csv", ".txt")) or not name:
+        cells = _csv_cells(data, notes)
+    else:
+        raise Invalid("Загрузите файл CSV или XLSX.", code="bad_file")
+    cells = [[(c or "").strip() for c in row] for row in cells]
+    while cells and not any(cells[0]):
+        cells.pop(0)
+    if not cells:
+        raise Invalid("В файле нет строк.", code="empty_file")
+    return cells
+
+
 def parse_class(value: str) -> tuple[int, str] | None:
     """«8А», «8 а», «8-Б», «9», «10 класс» → (grade, label)."""
     found = _CLASS.match(value or "")
@@ -150,18 +168,7 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
     if len(data) > MAX_BYTES:
         raise Invalid("Файл больше 2 МБ — это точно список класса?", code="file_too_large")
     notes: list[str] = []
-    name = (filename or "").lower()
-    if name.endswith(".xlsx") or data[:2] == b"PK":
-        cells = _xlsx_cells(data)
-    elif name.endswith((".csv", ".txt")) or not name:
-        cells = _csv_cells(data, notes)
-    else:
-        raise Invalid("Загрузите файл CSV или XLSX.", code="bad_file")
-    cells = [[(c or "").strip() for c in row] for row in cells]
-    while cells and not any(cells[0]):
-        cells.pop(0)
-    if not cells:
-        raise Invalid("В файле нет строк.", code="empty_file")
+    cells = read_table(filename, data, notes)
     header = [normalise_name(c).rstrip("*:").strip() for c in cells[0]]
     columns: dict[str, int] = {}
     unknown = []
