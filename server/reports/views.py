@@ -46,6 +46,12 @@ def _download(chunks, fmt: str, filename: str) -> Response:
     return response
 
 
+def _files(fmt: str, sheets: list[exports.Table]):
+    """CSV holds the first sheet (the main form); XLSX holds them all."""
+    tz = g.tenant.tz
+    return exports.csv_stream(sheets[0], tz) if fmt == "csv" else exports.xlsx_stream(sheets, tz)
+
+
 # --- the event report the coordinator already had ---------------------------------------------------
 
 
@@ -146,10 +152,7 @@ def participants_export(fmt: str):
 
     def chunks():
         table = tables.participants_table(stream_participants(scope, filters, tz, now))
-        if fmt == "csv":
-            yield from exports.csv_stream(table, tz)
-        else:
-            yield from exports.xlsx_stream([table], tz)
+        yield from _files(fmt, [table])
 
     return _download(chunks(), fmt, f"Участники {now.astimezone(tz):%Y-%m-%d}")
 
@@ -192,8 +195,9 @@ def attendance_report_export(fmt: str):
         1 + len(m.children) + sum(len(s.children) for s in m.children) for m in summary["by_municipality"]
     )
     record_export("attendance_summary", fmt, scope, filters.audit(), rows=rows)
-    chunks = exports.csv_stream(sheets[0], tz) if fmt == "csv" else exports.xlsx_stream(sheets, tz)
-    return _download(chunks, fmt, f"Сводка {filters.date_from:%d.%m.%Y}–{filters.date_to:%d.%m.%Y}")
+    return _download(
+        _files(fmt, sheets), fmt, f"Сводка {filters.date_from:%d.%m.%Y}–{filters.date_to:%d.%m.%Y}"
+    )
 
 
 # --- the trials season -----------------------------------------------------------------------------
@@ -225,8 +229,7 @@ def season_export(fmt: str):
     sheets = tables.season_tables(season)
     record_export("trials_season", fmt, scope, filters.audit(), rows=len(season["students"]))
     first, last = season["season"]
-    chunks = exports.csv_stream(sheets[0], tz) if fmt == "csv" else exports.xlsx_stream(sheets, tz)
-    return _download(chunks, fmt, f"Профпробы {first.year}-{last.year}")
+    return _download(_files(fmt, sheets), fmt, f"Профпробы {first.year}-{last.year}")
 
 
 # --- the export log --------------------------------------------------------------------------------
