@@ -31,7 +31,7 @@ from server.reports.participants import (
 )
 from server.reports.scope import ScopeKind, scope_of
 from server.reports.summary import attendance_summary, period, trials_season
-from tenants.scoping import get_or_404
+from tenants.scoping import get_or_404, required_tenant_id, tenant_scope
 
 bp = Blueprint("reports", __name__, url_prefix="/<tenant>")
 PAGE_ROWS = 500
@@ -39,8 +39,16 @@ EXPORT_LIMIT = "30 per minute"
 
 
 def _download(chunks, fmt: str, filename: str) -> Response:
+    """A streamed file. Its body is produced after the request's session is gone (Flask gives the
+    generator a fresh app context), so the region is scoped again around it."""
     mimetype = exports.CSV_MIMETYPE if fmt == "csv" else exports.XLSX_MIMETYPE
-    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    tenant_id = required_tenant_id()
+
+    def body():
+        with tenant_scope(tenant_id):
+            yield from chunks
+
+    response = Response(stream_with_context(body()), mimetype=mimetype)
     response.headers["Content-Disposition"] = exports.content_disposition(f"{filename}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
