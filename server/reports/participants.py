@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import and_, case, func, select
 
 from server.catalog.models import (
@@ -276,9 +277,10 @@ def participants(
 
 
 def stream_participants(
-    scope: LiveScope, filters: Filters, tz: ZoneInfo, now: datetime, *, batch: int = 2000
+    scope: LiveScope, filters: Filters, tz: ZoneInfo, now: datetime, *, batch: int | None = None
 ) -> Iterator[Participant]:
     """Every row, fetched in batches over a server-side cursor: memory stays flat at any size."""
+    batch = batch or current_app.config.get("REPORTS_STREAM_BATCH", 2000)
     query = participants_query(scope, filters, tz, now).execution_options(yield_per=batch)
     for row in db.session.execute(query):
         yield _participant(row)
