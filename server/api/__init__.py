@@ -60,6 +60,7 @@ def documented(
     body: type[BaseModel] | None = None,
     auth: str = "bearer",
     responses: dict[int, str] | None = None,
+    query: dict[str, str] | None = None,
 ) -> Callable:
     """Attach OpenAPI facts to a view; `server.api.openapi` walks the real URL map and reads them."""
 
@@ -69,6 +70,7 @@ def documented(
             "body": body,
             "auth": auth,
             "responses": responses or {},
+            "query": query or {},
         }
         return view
 

@@ -57,6 +57,11 @@ def build_document() -> dict[str, Any]:
             }
             for conv, name in _CONVERTER.findall(rule.rule)
         ]
+        params += [
+            {"name": name, "in": "query", "required": False, "description": text}
+            | {"schema": {"type": "string"}}
+            for name, text in facts.get("query", {}).items()
+        ]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             operation: dict[str, Any] = {
                 "operationId": f"{rule.endpoint}.{method.lower()}",

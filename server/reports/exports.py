@@ -1,60 +1,215 @@
-"""An event's attendance as CSV (UTF-8 with BOM, `;`: Excel opens Cyrillic right) and as XLSX."""
+"""Tables as files for Excel: CSV (UTF-8 with BOM, `;`, decimal comma) and XLSX (openpyxl).
+
+Both writers take rows one at a time, so a 100,000-row export streams in flat memory: CSV goes out
+line by line as it is written; XLSX is written by openpyxl's write-only workbook to a temporary file
+(rows never pile up in memory) and then sent in chunks. No cell ever becomes a formula: text that a
+spreadsheet would read as one (`=`, `+`, `-`, `@`, tab, CR first) is written as text.
+"""
 
 from __future__ import annotations
 
 import csv
+import enum
 import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
-HEADER = ("Уровень", "Название", "Квота", "Зарегистрировано", "Пришли", "Доля пришедших, %")
-
-
-def _rows(report: dict) -> list[tuple]:
-    def share(row: dict) -> float:
-        return round(100 * row["checked_in"] / row["registered"], 1) if row["registered"] else 0.0
-
-    rows: list[tuple] = [
-        ("Всего", report["title"], "", report["registered"], report["checked_in"], share(report))
-    ]
-    rows += [
-        (
-            "Муниципалитет",
-            r["name"],
-            r["quota"] if r["quota"] is not None else "",
-            r["registered"],
-            r["checked_in"],
-            share(r),
-        )
-        for r in report["by_municipality"]
-    ]
-    rows += [
-        ("Школа", r["name"], "", r["registered"], r["checked_in"], share(r)) for r in report["by_school"]
-    ]
-    return rows
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 64 * 1024
 
 
-def attendance_csv(report: dict) -> bytes:
+class Kind(enum.Enum):
+    TEXT = "text"
+    INT = "int"  # summed into the totals row
+    NUMBER = "number"  # one decimal, not summed (shares)
+    DATETIME = "datetime"  # an aware UTC moment, shown in the region's time
+    DATE = "date"
+
+
+@dataclass
+class Column:
+    header: str
+    width: int = 14
+    kind: Kind = Kind.TEXT
+
+
+@dataclass
+class Table:
+    """One sheet: Russian headers, rows of plain values, and a totals row at the end."""
+
+    title: str
+    columns: list[Column]
+    rows: Iterable[tuple]
+    totals: Callable[[int, list], tuple] | None = None  # (rows written, column sums) -> the row
+    total_label: str = "Итого"
+    counter: dict = field(default_factory=lambda: {"rows": 0})
+
+    def _sums_and_rows(self) -> Iterator[tuple]:
+        sums: list = [0] * len(self.columns)
+        count = 0
+        for row in self.rows:
+            count += 1
+            for i, column in enumerate(self.columns):
+                if column.kind is Kind.INT and isinstance(row[i], int):
+                    sums[i] += row[i]
+            yield row
+        self.counter["rows"] = count
+        if self.totals is not None:
+            yield self.totals(count, sums)
+        else:
+            yield tuple(
+                self.total_label if i == 0 else (sums[i] if c.kind is Kind.INT else None)
+                for i, c in enumerate(self.columns)
+            )
+
+
+def safe_text(value: str) -> str:
+    """Text a spreadsheet would evaluate gets a leading apostrophe, which Excel shows as text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _csv_value(value, column: Column, tz: ZoneInfo) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        return f"{_local(value, tz):%d.%m.%Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%d.%m.%Y}"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    return safe_text(str(value))
+
+
+def csv_stream(table: Table, tz: ZoneInfo) -> Iterator[bytes]:
+    """The table as CSV for Excel, yielded in chunks as rows arrive (the BOM goes out first)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(_rows(report))
-    return buffer.getvalue().encode("utf-8-sig")
+    writer.writerow([c.header for c in table.columns])
+    yield "\ufeff".encode() + buffer.getvalue().encode()
+    buffer.seek(0)
+    buffer.truncate()
+    for row in table._sums_and_rows():
+        writer.writerow([_csv_value(v, c, tz) for v, c in zip(row, table.columns, strict=True)])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue().encode()
 
 
-def attendance_xlsx(report: dict) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Посещаемость"
-    sheet.append(HEADER)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in _rows(report):
-        sheet.append(row)
-    for column, width in zip("ABCDEF", (16, 60, 10, 18, 10, 20), strict=True):
-        sheet.column_dimensions[column].width = width
+_BOLD = Font(bold=True)
+_FORMATS = {Kind.DATETIME: "DD.MM.YYYY HH:MM", Kind.DATE: "DD.MM.YYYY", Kind.NUMBER: "0.0"}
+
+
+def _xlsx_cell(sheet, value, column: Column, tz: ZoneInfo, bold: bool = False) -> WriteOnlyCell:
+    if isinstance(value, datetime):
+        value = _local(value, tz)
+    elif isinstance(value, enum.Enum):
+        value = str(value.value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # a string cell, never a formula, whatever it starts with
+    elif column.kind in _FORMATS and value is not None:
+        cell.number_format = _FORMATS[column.kind]
+    if bold:
+        cell.font = _BOLD
+    return cell
+
+
+def _write_sheet(workbook: Workbook, table: Table, tz: ZoneInfo) -> None:
+    sheet = workbook.create_sheet(table.title[:31])
     sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    for i, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = column.width
+    header = []
+    for column in table.columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.data_type = "s"
+        cell.font = _BOLD
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        header.append(cell)
+    sheet.append(header)
+    rows = table._sums_and_rows()
+    pending = next(rows, None)
+    for row in rows:  # the last row out of the iterator is the totals row: bold
+        sheet.append([_xlsx_cell(sheet, v, c, tz) for v, c in zip(pending, table.columns, strict=True)])
+        pending = row
+    if pending is not None:
+        sheet.append(
+            [_xlsx_cell(sheet, v, c, tz, bold=True) for v, c in zip(pending, table.columns, strict=True)]
+        )
+
+
+def xlsx_stream(tables: list[Table], tz: ZoneInfo) -> Iterator[bytes]:
+    """The tables as one workbook (a sheet each), written to a temporary file, then sent in chunks."""
+    workbook = Workbook(write_only=True)
+    for table in tables:
+        _write_sheet(workbook, table, tz)
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        workbook.save(path)
+        with open(path, "rb") as file:
+            while chunk := file.read(CHUNK):
+                yield chunk
+    finally:
+        os.unlink(path)
+
+
+def xlsx_bytes(tables: list[Table], tz: ZoneInfo) -> bytes:
+    return b"".join(xlsx_stream(tables, tz))
+
+
+def csv_bytes(table: Table, tz: ZoneInfo) -> bytes:
+    return b"".join(csv_stream(table, tz))
+
+
+# --- file names ----------------------------------------------------------------------------------
+
+_LATIN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        ("a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s",
+         "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"),
+        strict=True,
+    )
+)  # fmt: skip
+
+
+def _ascii(name: str) -> str:
+    out = []
+    for char in name:
+        lower = char.lower()
+        latin = _LATIN.get(lower)
+        if latin is None:
+            out.append(char if char.isascii() and char.isprintable() and char not in '"\\' else "_")
+        else:
+            out.append(latin.capitalize() if char != lower else latin)
+    return "".join(out)
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the real name as `filename*` (RFC 6266 / RFC 5987).
+
+    The one place this module builds the header, so it can be swapped for the project-wide helper.
+    """
+    return f"attachment; filename=\"{_ascii(filename)}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -109,3 +109,39 @@ def event_attendance(event: Event) -> dict:
             for r in schools
         ],
     }
+
+
+def event_table(report: dict):
+    """An event's attendance as one table: the event, its municipalities against quotas, its schools."""
+    from server.reports.exports import Column, Kind, Table
+
+    def share(row: dict) -> float:
+        return round(100 * row["checked_in"] / row["registered"], 1) if row["registered"] else 0.0
+
+    rows: list[tuple] = [
+        (
+            "Муниципалитет",
+            r["name"],
+            r["quota"],
+            r["registered"],
+            r["checked_in"],
+            share(r),
+        )
+        for r in report["by_municipality"]
+    ]
+    rows += [
+        ("Школа", r["name"], None, r["registered"], r["checked_in"], share(r)) for r in report["by_school"]
+    ]
+    columns = [
+        Column("Уровень", 16),
+        Column("Название", 60),
+        Column("Квота", 10, Kind.INT),
+        Column("Зарегистрировано", 18, Kind.INT),
+        Column("Пришли", 10, Kind.INT),
+        Column("Доля пришедших, %", 20, Kind.NUMBER),
+    ]
+
+    def totals(count: int, sums: list) -> tuple:
+        return ("Всего", report["title"], None, report["registered"], report["checked_in"], share(report))
+
+    return Table("Посещаемость", columns, rows, totals=totals)

@@ -1,0 +1,376 @@
+"""Large exports: time to the first byte and in all for 100,000 participants (CSV and XLSX) on
+PostgreSQL, and the door's scan latency while an export runs.
+
+Run by hand (it resets the database it is given):
+
+    .venv/bin/python bench/exports.py --database-url postgresql://postgres@127.0.0.1:5432/test_h20 \
+        --redis-url redis://127.0.0.1:6379/5
+
+It migrates an empty schema, seeds one region (5 municipalities, 100 schools, 4 venues, 20 events,
+N tickets, 60 % of them admitted) and starts gunicorn on loopback (production config). A kiosk then
+scans fresh tickets at a steady pace, alone and while a coordinator downloads the full participants
+list (the ministry's form), first as CSV, then as XLSX. It prints the timings, the rows received and
+the scan latency with and without an export running, and stops what it started. Target: ≤ 5 s for
+100,000 CSV rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import letters, open_day, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
+
+
+def bulk_participants(
+    tenant_id: int,
+    seats: list[tuple[int, int, int]],
+    *,
+    admitted_every: int = 0,
+    surname: str = "Ученик",
+    chunk: int = 5000,
+) -> int:
+    """A student, consent and active ticket per (event id, school id, municipality id); every
+    `admitted_every`-th also admitted (0: none). Bulk INSERT … RETURNING: setup, not what is measured.
+    Tickets carry no QR code. Returns the number of admissions written; commits."""
+    from collections import Counter
+
+    from sqlalchemy import insert, text, update
+
+    from server.catalog.models import Event
+    from server.checkins.models import AdmissionMethod, Checkin, ScanResult
+    from server.database import utcnow
+    from server.extensions import db
+    from server.tickets.models import Consent, ConsentMethod, Student, Ticket
+
+    now = utcnow()
+    admitted = 0
+    for start in range(0, len(seats), chunk):
+        part = seats[start : start + chunk]
+        names = [f"{surname}{letters(n)}" for n in range(start, start + len(part))]
+        student_ids = db.session.scalars(
+            insert(Student).returning(Student.id, sort_by_parameter_order=True),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "school_id": school_id,
+                    "last_name": name,
+                    "first_name": "Иван",
+                    "middle_name": "Петрович",
+                    "grade": 8 + n % 4,
+                    "identity_name": f"{name.lower()} иван петрович",
+                    "search_last_name": name.lower(),
+                    "created_at": now,
+                }
+                for n, ((_, school_id, _), name) in enumerate(zip(part, names, strict=True))
+            ],  # fmt: skip
+        ).all()
+        consent_ids = db.session.scalars(
+            insert(Consent).returning(Consent.id, sort_by_parameter_order=True),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "student_id": sid,
+                    "guardian_name": "Иванова Мария Петровна",
+                    "text_version": "1",
+                    "method": ConsentMethod.PAPER,
+                    "given_at": now,
+                    "created_at": now,
+                }
+                for sid in student_ids
+            ],  # fmt: skip
+        ).all()
+        ticket_ids = db.session.scalars(
+            insert(Ticket).returning(Ticket.id, sort_by_parameter_order=True),
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "event_id": event_id,
+                    "student_id": sid,
+                    "consent_id": cid,
+                    "municipality_id": municipality_id,
+                    "access_token": secrets.token_urlsafe(24),
+                    "source": "bench",
+                    "created_at": now,
+                }
+                for (event_id, _, municipality_id), sid, cid in zip(
+                    part, student_ids, consent_ids, strict=True
+                )
+            ],  # fmt: skip
+        ).all()
+        if admitted_every:
+            rows = [
+                {"tenant_id": tenant_id, "ticket_id": tid, "event_id": event_id, "result": ScanResult.OK,
+                 "method": AdmissionMethod.MANUAL, "scanned_at": now - timedelta(minutes=n % 120),
+                 "created_at": now}
+                for n, ((event_id, _, _), tid) in enumerate(zip(part, ticket_ids, strict=True))
+                if n % admitted_every == 0
+            ]  # fmt: skip
+            db.session.execute(insert(Checkin), rows)
+            admitted += len(rows)
+        db.session.commit()
+    for event_id, n in Counter(event_id for event_id, _, _ in seats).items():
+        db.session.execute(
+            update(Event)
+            .where(Event.id == event_id)
+            .values(capacity=Event.capacity + n, registered=Event.registered + n)
+        )
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Fresh rows have no statistics: PostgreSQL would plan every join as a nested loop over tables
+        # it believes empty (in a real region autovacuum analyses them long before a report).
+        db.session.execute(text("ANALYZE students, consents, tickets, checkins"))
+        db.session.commit()
+    return admitted
+
+
+def _env(args) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SECRET_KEY="bench-" + secrets.token_hex(8),
+        DATABASE_URL=args.database_url,
+        REDIS_URL=args.redis_url,
+        PROPUSK_ENV="production",
+        RATELIMIT_ENABLED="false",
+    )
+    return env
+
+
+def reset_and_seed(args) -> dict:
+    from sqlalchemy import text
+
+    os.environ.update(_env(args))
+    from server import create_app
+    from server.accounts.models import Role
+    from server.accounts.services import create_user
+    from server.catalog import services as catalog
+    from server.checkins import kiosks
+    from server.database import utcnow
+    from server.extensions import db
+    from server.tickets import codes
+    from tenants.scoping import tenant_scope
+    from tenants.services import create_tenant
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                   env=_env(args), check=True, capture_output=True)  # fmt: skip
+    started = time.perf_counter()
+    password = secrets.token_urlsafe(12)
+    with app.app_context():
+        tenant = create_tenant("yaroslavl")
+        db.session.commit()
+        with tenant_scope(tenant.id):
+            create_user("bench@example.ru", password=password, tenant=tenant, role=Role.COORDINATOR)
+            schools = []
+            for m in range(5):
+                municipality = catalog.create_municipality(f"Муниципалитет {letters(m)}")
+                db.session.flush()
+                for s in range(20):
+                    schools.append(catalog.create_school(f"Школа № {m * 20 + s + 1}", municipality.id))
+            venues = [
+                catalog.save_venue(None, name=f"Колледж {v + 1}", address="ул. Советская, 1", cluster=None)
+                for v in range(4)
+            ]
+            db.session.flush()
+            now = utcnow()
+            events = [
+                catalog.save_event(
+                    None,
+                    open_day(
+                        f"День открытых дверей {e + 1}",
+                        venues[e % 4].id,
+                        now - timedelta(minutes=30),
+                        now + timedelta(hours=6),
+                        10,
+                    ),
+                    tenant.tz,
+                )  # fmt: skip
+                for e in range(20)
+            ]
+            db.session.flush()
+            seats = [
+                (events[n % 20].id, schools[n % 100].id, schools[n % 100].municipality_id)
+                for n in range(args.rows)
+            ]
+            bulk_participants(tenant.id, seats)
+            admitted = _admit_share(tenant.id, 0.6)
+            # The door's own tickets: fresh, signed, at the first venue's event.
+            door_event = events[0]
+            door_seats = [(door_event.id, schools[0].id, schools[0].municipality_id)] * args.scans
+            bulk_participants(tenant.id, door_seats, surname="Вход")
+            sign = codes.signer(tenant.id)
+            from sqlalchemy import select
+
+            from server.tickets.models import Student, Ticket
+
+            door_tickets = db.session.scalars(
+                select(Ticket.id).join(Student, Student.id == Ticket.student_id)
+                .where(Student.last_name.like("Вход%")).order_by(Ticket.id)
+            ).all()  # fmt: skip
+            door_codes = []
+            for ticket_id in door_tickets:
+                code = sign(codes.CodeKind.TICKET, ticket_id, door_event.id)
+                db.session.execute(
+                    text("UPDATE tickets SET code = :code WHERE id = :id AND tenant_id = :t"),
+                    {"code": code, "id": ticket_id, "t": tenant.id},
+                )
+                door_codes.append(code)
+            kiosk, pairing = kiosks.create_kiosk(venues[0].id, "Вход 1")
+            db.session.flush()
+            token = kiosks.pair_kiosk(pairing).token
+            db.session.commit()
+    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.execute(text("VACUUM (ANALYZE)"))
+    print(f"seeded {args.rows} participants ({admitted} admitted) in {time.perf_counter() - started:.1f}s")
+    return {"password": password, "token": token, "codes": door_codes}
+
+
+def _admit_share(tenant_id: int, share: float) -> int:
+    """Admit a share of the seeded tickets (manual admissions, spread over two hours)."""
+    from sqlalchemy import text
+
+    from server.extensions import db
+
+    result = db.session.execute(
+        text(
+            "INSERT INTO checkins (tenant_id, ticket_id, event_id, result, method, scanned_at, created_at,"
+            " conflict) SELECT tenant_id, id, event_id, 'OK', 'MANUAL',"
+            " now() - (id % 120) * interval '1 minute', now(), false FROM tickets"
+            " WHERE tenant_id = :t AND id % 10 < :tenths"
+        ),
+        {"t": tenant_id, "tenths": round(share * 10)},
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def login(port: int, password: str) -> str:
+    """A coordinator's session cookie, through the real login form (CSRF token included)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/login")
+    response = connection.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    body = urllib.parse.urlencode(
+        {"email": "bench@example.ru", "password": password, "csrf_token": token.group(1)}
+    )
+    connection.request(
+        "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    )
+    response = connection.getresponse()
+    response.read()
+    assert response.status in (302, 303), response.status
+    return response.getheader("Set-Cookie").split(";", 1)[0]
+
+
+def download(port: int, cookie: str, fmt: str) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    started = time.perf_counter()
+    connection.request("GET", f"/yaroslavl/reports/participants.{fmt}", headers={"Cookie": cookie})
+    response = connection.getresponse()
+    first_chunk = response.read1(65536)
+    first = time.perf_counter() - started
+    size, lines = len(first_chunk), first_chunk.count(b"\n")
+    while chunk := response.read1(65536):
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    total = time.perf_counter() - started
+    assert response.status == 200, response.status
+    return {"format": fmt, "first_byte_s": first, "total_s": total, "bytes": size, "lines": lines}
+
+
+class Door(threading.Thread):
+    """A kiosk scanning fresh tickets at `rate` per second; records each answer's latency."""
+
+    def __init__(self, port: int, token: str, codes: list[str], rate: float) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token, self.codes, self.rate = port, token, codes, rate
+        self.latencies: list[tuple[float, float]] = []  # (moment, seconds)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Authorization": f"Bearer {self.token}"}
+        for code in self.codes:
+            if self.stop.is_set():
+                return
+            started = time.perf_counter()
+            status, answer = post_json(connection, "/api/v1/yaroslavl/checkins",
+                                       {"code": code, "scan_id": str(uuid.uuid4())}, headers)  # fmt: skip
+            assert status == 200 and answer["result"] == "ok", (status, answer)
+            self.latencies.append((started, time.perf_counter() - started))
+            time.sleep(max(0.0, 1 / self.rate - (time.perf_counter() - started)))
+
+    def window(self, start: float, end: float) -> list[float]:
+        return [s for at, s in self.latencies if start <= at <= end]
+
+
+def _percentiles(samples: list[float]) -> str:
+    if len(samples) < 2:
+        return "n/a"
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return (f"n={len(samples)} p50 {1000 * statistics.median(samples):.1f} ms, "
+            f"p99 {1000 * p99:.1f} ms, max {1000 * ordered[-1]:.1f} ms")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/propusk_exports")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/2")
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--scans", type=int, default=3000, help="fresh tickets for the door")
+    parser.add_argument("--rate", type=float, default=20.0, help="door scans per second")
+    parser.add_argument("--port", type=int, default=8766)
+    args = parser.parse_args()
+    seeded = reset_and_seed(args)
+    server = start_gunicorn(args.port, _env(args))
+    try:
+        cookie = login(args.port, seeded["password"])
+        door = Door(args.port, seeded["token"], seeded["codes"], args.rate)
+        door.start()
+        time.sleep(5)
+        quiet = (time.perf_counter() - 5, time.perf_counter())
+        results = []
+        for fmt in ("csv", "xlsx"):
+            started = time.perf_counter()
+            result = download(args.port, cookie, fmt)
+            result["door"] = door.window(started, time.perf_counter())
+            results.append(result)
+            time.sleep(2)
+        door.stop.set()
+        door.join()
+        print(f"door alone:              {_percentiles(door.window(*quiet))}")
+        for r in results:
+            print(f"{r['format'].upper():4} {args.rows} rows: first byte {r['first_byte_s'] * 1000:.0f} ms, "
+                  f"all {r['total_s']:.2f} s, {r['bytes'] / 2**20:.1f} MiB, {r['lines']} lines")  # fmt: skip
+            print(f"door during {r['format'].upper():4} export: {_percentiles(r['door'])}")
+    finally:
+        stop_gunicorn(server)
+
+
+if __name__ == "__main__":
+    main()
