@@ -43,6 +43,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         binds[LANE_BIND] = lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
+    _check_key_encryption_key(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     app.session_interface = CookieSessions()
 
@@ -63,6 +64,18 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     _register_cli(app)
     logging.getLogger("propusk").setLevel(logging.INFO)
     return app
+
+
+def _check_key_encryption_key(app: Flask) -> None:
+    """Tickets' signing keys are sealed with it: no start without a real one outside development."""
+    from server.tickets.sealing import DEVELOPMENT_KEY, parse_keys
+
+    setting = app.config.get("KEY_ENCRYPTION_KEY")
+    keys = parse_keys(setting)
+    if not keys:
+        raise RuntimeError("KEY_ENCRYPTION_KEY is not set: refusing to start outside development and tests.")
+    if not (app.debug or app.testing) and parse_keys(DEVELOPMENT_KEY)[0] in keys:
+        raise RuntimeError("KEY_ENCRYPTION_KEY is the public development key: set a real one.")
 
 
 def _init_database(app: Flask) -> None:
@@ -143,6 +156,8 @@ BLUEPRINTS = (
     "server.reports.views",
     "server.reports.api",
     "server.api.openapi",
+    "server.privacy.views",
+    "server.audit.views",
 )
 
 
@@ -188,7 +203,9 @@ def _install_request_edges(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from server.accounts.cli import tokens_cli, users_cli
     from server.demo import demo_command
+    from server.privacy.cli import privacy_cli
+    from server.tickets.cli import keys_cli
     from tenants.cli import tenants_cli
 
-    for command in (tenants_cli, users_cli, tokens_cli, demo_command):
+    for command in (tenants_cli, users_cli, tokens_cli, demo_command, privacy_cli, keys_cli):
         app.cli.add_command(command)

@@ -246,6 +246,7 @@ class World:
                     middle_name="Ивановна",
                     class_label=label,
                     grade=grade,
+                    guardian="Ученикова Ольга Петровна",
                 )
                 for i in range(size)
             ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from server.accounts.auth import roles_required
+from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.audit.services import record
 from server.catalog.models import Event
 from server.reports.exports import attendance_csv, attendance_xlsx
 from server.reports.services import event_attendance
@@ -25,6 +26,7 @@ def attendance_export(event_id: int, fmt: str):
     event = get_or_404(Event, event_id)
     report = event_attendance(event) | {"title": event.title}
     mimetype, render = FORMATS[fmt]
+    record("export.attendance", "event", event.id, user_id=page_principal().user_id, format=fmt)
     return Response(
         render(report),
         mimetype=mimetype,
