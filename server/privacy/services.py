@@ -73,6 +73,7 @@ def erase_student(
             execution_options={"synchronize_session": False},
         )
     consents = list(db.session.scalars(select(Consent).where(Consent.student_id == student.id)))
+    _forget_mail(student.tenant_id, {c.guardian_email for c in consents if c.guardian_email})
     for consent in consents:
         consent.guardian_name = ""
         consent.guardian_phone = None
@@ -84,7 +85,6 @@ def erase_student(
     student.identity_name = f"erased:{student.id}"  # unique per school and grade, names no one
     student.search_last_name = ""
     student.erased_at = now
-    _forget_mail(ticket_ids)
     erasure = Erasure(
         student_id=student.id,
         reason=reason,
@@ -112,14 +112,27 @@ def erase_student(
     return erasure
 
 
-def _forget_mail(ticket_ids: list[int]) -> None:
-    """The outbox keeps the guardian's address for letters about these tickets: cleared with the rest
-    (once the mail capability exists in this build)."""
-    try:
-        from server.mail.services import forget_recipients  # type: ignore[import-not-found]
-    except ImportError:
+def _forget_mail(tenant_id: int, addresses: set[str]) -> None:
+    """The region's outbox rows to the guardian (address, and bodies that may name the child) and the
+    region's declines of that address go with the rest. The outbox is not region-scoped: named here."""
+    from server.mail.models import MailSuppression, OutgoingMail
+    from server.mail.services import normalise_address
+
+    addresses = {normalise_address(a) for a in addresses if a}
+    if not addresses:
         return
-    forget_recipients([f"ticket:{ticket_id}" for ticket_id in ticket_ids])
+    db.session.execute(
+        delete(OutgoingMail).where(
+            OutgoingMail.tenant_id == tenant_id, OutgoingMail.to_address.in_(addresses)
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        delete(MailSuppression).where(
+            MailSuppression.tenant_id == tenant_id, MailSuppression.address.in_(addresses)
+        ),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def withdraw_consent(ticket: Ticket, *, now: datetime | None = None) -> Erasure:
