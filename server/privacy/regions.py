@@ -74,6 +74,7 @@ def export_region(tenant: Tenant, path: Path) -> dict[str, int]:
         counts["users"] = len(lines)
     with tenant_scope(tenant):
         record("export.region", "tenant", tenant.id, rows=sum(counts.values()))
+        db.session.flush()  # stamped with the region while it is in scope
     return counts
 
 

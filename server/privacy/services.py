@@ -149,13 +149,13 @@ class PurgeResult:
 
 def purge_before(before: datetime, *, now: datetime | None = None) -> PurgeResult:
     """Retention in the current region: erase every student none of whose events ends on or after
-    `before` (and registered before it), then drop erasure records and audit entries past their time."""
+    `before`, then drop erasure records and audit entries past their time."""
     now = now or utcnow()
     recent = select(Ticket.student_id).join(Event, Event.id == Ticket.event_id).where(Event.ends_at >= before)
     due = list(
         db.session.scalars(
             select(Student.id)
-            .where(Student.erased_at.is_(None), Student.created_at < before, Student.id.not_in(recent))
+            .where(Student.erased_at.is_(None), Student.id.not_in(recent))
             .order_by(Student.id)
         )
     )

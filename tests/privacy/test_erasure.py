@@ -140,3 +140,24 @@ def test_another_regions_coordinator_cannot_find_or_erase_the_student(app, clien
     assert client.get(f"/yaroslavl/privacy/students/{student_id}/erase").status_code == 404
     with region(app, world.a):
         assert db.session.scalar(select(Student.last_name)) == "Соколов"
+
+
+def test_withdrawal_clears_the_guardians_letters_from_the_regions_outbox(app, client, world):
+    from server.mail.models import OutgoingMail
+    from server.mail.services import queue_mail
+    from tests.tickets.helpers import body
+
+    school = world.school(world.a)
+    event = world.event(world.a, starts_at=utcnow() + timedelta(days=2))
+    data = body(school, last_name="Орлова")
+    data["guardian"] = {"name": "Орлов Пётр Ильич", "email": "Orlov.P@Example.ru"}
+    created = client.post(f"/api/v1/yaroslavl/events/{event}/registrations", json=data)
+    assert created.status_code == 201, created.get_json()
+    with region(app, world.a):
+        for to, key in (("Орлов П. <orlov.p@example.ru>", "a"), ("other@example.ru", "b")):
+            queue_mail(to, "Билет", "test_message", {}, kind="ticket", key=key, tenant_id=world.a.id)
+        db.session.commit()
+        token = db.session.scalar(select(Ticket.access_token))
+    assert client.post(f"/yaroslavl/t/{token}/withdraw", data={"confirm": "1"}).status_code == 200
+    with app.app_context():
+        assert list(db.session.scalars(select(OutgoingMail.to_address))) == ["other@example.ru"]
