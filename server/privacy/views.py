@@ -85,7 +85,7 @@ def rotate_keys():
         record("keys.rotated", "signing_key", key.id, user_id=page_principal().user_id, key_id=key.key_id)
         flash(f"Новый ключ № {key.key_id} подписывает новые билеты; выданные билеты действуют.", "success")
         return redirect(url_for(".overview"))
-    return render_template("privacy/rotate.html", form=form)
+    return render_template("privacy/rotate.html", form=form), 422 if request.method == "POST" else 200
 
 
 @bp.get("/consent-form.pdf")
