@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, request, session
 from sqlalchemy import event
 
-from server import concurrency, formatting
+from server import concurrency, formatting, logs
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from server.security import SECURITY_HEADERS
@@ -41,7 +41,10 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         from server.checkins.work import LANE_BIND, lane_engine_options
 
         binds = app.config["SQLALCHEMY_BINDS"] = dict(app.config.get("SQLALCHEMY_BINDS") or {})
-        binds[LANE_BIND] = lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+        binds[LANE_BIND] = {
+            **lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+            "hide_parameters": True,  # like the main engine: no values in a database error
+        }
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
     _check_key_encryption_key(app)
@@ -65,6 +68,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     _register_cli(app)
     logging.getLogger("propusk").setLevel(logging.INFO)
+    logs.install()
     return app
 
 

@@ -29,7 +29,11 @@ class Config:
     )
     # No pre-ping: it is a round trip on every request, and a connection the database dropped is
     # detected on use anyway (SQLAlchemy then empties the pool; that one request fails).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DATABASE_PRE_PING") == "1"}
+    # hide_parameters: a database error never prints the values it was given (names, phones, codes).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": os.environ.get("DATABASE_PRE_PING") == "1",
+        "hide_parameters": True,
+    }
     # PostgreSQL connections per process: enough for the threads that query at once, so a busy
     # door never waits for a connection (the library default, 5 + 10, made 32 kiosks queue).
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
