@@ -57,7 +57,7 @@ def upgrade():
             initially="DEFERRED",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_erasures")),
-        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_erasures_tenant_id")),
+        sa.UniqueConstraint("tenant_id", "id", name=op.f("uq_erasures_tenant_id_id")),
     )
     op.create_index("ix_erasures_tenant_created", "erasures", ["tenant_id", "created_at"])
 

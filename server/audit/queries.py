@@ -52,6 +52,32 @@ ACTION_LABELS = {
     "keys.rotated": "ключ подписи сменён",
 }
 
+OBJECT_LABELS = {
+    "ticket": "билет",
+    "student": "ученик",
+    "kiosk": "киоск",
+    "event": "событие",
+    "class_group": "класс",
+    "membership": "роль",
+    "signing_key": "ключ подписи",
+    "tenant": "регион",
+}
+
+DETAIL_LABELS = {
+    "by": "кем",
+    "event_id": "событие",
+    "tickets": "билеты",
+    "reason": "основание",
+    "cancelled": "отменено",
+    "key_id": "ключ",
+    "role": "роль",
+    "target_user_id": "пользователь",
+    "format": "формат",
+    "rows": "строк",
+    "via": "через",
+    "venue_id": "площадка",
+}
+
 ADMISSION_LABELS = {
     AdmissionMethod.SCAN: "проход по QR на киоске",
     AdmissionMethod.MANUAL: "проход вручную (по фамилии)",
@@ -127,8 +153,18 @@ def _consents_given(since, until) -> list[Line]:
 
 
 def _details(entry: AuditEntry) -> str:
-    shown = {k: v for k, v in (entry.details or {}).items() if k not in ("user_id",)}
-    return ", ".join(f"{k}: {v}" for k, v in shown.items())
+    def plain(value) -> str:
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {plain(v)}" for k, v in (entry.details or {}).items())
+
+
+def _entry_actor(entry: AuditEntry, user: User | None, kiosk: Kiosk | None) -> str:
+    """The guardian acts without an account: named as such where the entry says so."""
+    by = str((entry.details or {}).get("by", ""))
+    if user is None and kiosk is None and (entry.action == "consent.withdrawn" or "guardian" in by):
+        return "родитель (страница билета)"
+    return _actor(user, kiosk)
 
 
 def _entries(since, until, actions: tuple[str, ...] | None) -> list[Line]:
@@ -146,8 +182,10 @@ def _entries(since, until, actions: tuple[str, ...] | None) -> list[Line]:
             entry.created_at,
             kind_of.get(entry.action, "other"),
             ACTION_LABELS.get(entry.action, entry.action),
-            f"{entry.object_type} № {entry.object_id}" if entry.object_id is not None else entry.object_type,
-            _actor(user, kiosk),
+            f"{OBJECT_LABELS.get(entry.object_type, entry.object_type)} № {entry.object_id}"
+            if entry.object_id is not None
+            else entry.object_type,
+            _entry_actor(entry, user, kiosk),
             _details(entry),
         )
         for entry, user, kiosk in rows

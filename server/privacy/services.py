@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
@@ -30,7 +30,14 @@ from server.tickets.rules import RegistrationRefused
 from tenants.scoping import required_tenant_id
 
 AUDIT_YEARS = 3
-_YEAR = timedelta(days=366)
+
+
+def years_later(moment: datetime, years: int) -> datetime:
+    """The same date `years` later (or earlier); 29 February becomes 28 February."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
 
 
 def erase_student(
@@ -94,7 +101,7 @@ def erase_student(
         consents_erased=len(consents),
         actor_user_id=user_id,
         created_at=now,
-        keep_until=now + ERASURE_RECORD_YEARS * _YEAR,
+        keep_until=years_later(now, ERASURE_RECORD_YEARS),
     )
     db.session.add(erasure)
     if reason == ErasureReason.WITHDRAWAL:
@@ -168,7 +175,7 @@ def purge_before(before: datetime, *, now: datetime | None = None) -> PurgeResul
     ).rowcount
     audit = db.session.execute(
         delete(AuditEntry).where(
-            AuditEntry.tenant_id == tenant_id, AuditEntry.created_at < now - AUDIT_YEARS * _YEAR
+            AuditEntry.tenant_id == tenant_id, AuditEntry.created_at < years_later(now, -AUDIT_YEARS)
         ),
         execution_options={"synchronize_session": False},
     ).rowcount
