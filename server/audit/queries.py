@@ -152,11 +152,29 @@ def _consents_given(since, until) -> list[Line]:
     ]
 
 
+_BY_WORDS = (
+    ("erasure:", "удаление данных: "),
+    ("guardian", "родитель"),
+    ("coordinator:", "координатор № "),
+    ("municipal:", "муниципальный координатор № "),
+    ("school:", "школа, сотрудник № "),
+    ("retention", "срок хранения"),
+)
+
+
+def _by(value: str) -> str:
+    for raw, words in _BY_WORDS:
+        value = value.replace(raw, words)
+    return value
+
+
 def _details(entry: AuditEntry) -> str:
-    def plain(value) -> str:
+    def plain(key: str, value) -> str:
+        if key == "by":
+            return _by(str(value))
         return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
-    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {plain(v)}" for k, v in (entry.details or {}).items())
+    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {plain(k, v)}" for k, v in (entry.details or {}).items())
 
 
 def _entry_actor(entry: AuditEntry, user: User | None, kiosk: Kiosk | None) -> str:

@@ -105,3 +105,45 @@ def test_the_whole_run_scan_finds_a_remembered_value_in_a_log_record(app, world)
     finally:
         del log_scan._texts[kept:]
     assert log_scan.leaks() == []
+
+
+@pytest.mark.slow
+def test_gunicorns_access_and_error_logs_show_no_ticket_token(app, world, database_url, tmp_path):
+    """The access log is off by default; turned on, it still shows no token and no search."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.conftest import _free_port
+
+    ticket_id, _ = world.ticket(world.a, world.event(world.a), last_name="Гуникорнов")
+    with region(app, world.a):
+        token = db.session.scalar(select(Ticket.access_token).where(Ticket.id == ticket_id))
+    port, log_path = _free_port(), tmp_path / "gunicorn.log"
+    env = {**os.environ, "SECRET_KEY": "test-only", "DATABASE_URL": database_url, "PROPUSK_ENV": "production"}
+    env.pop("REDIS_URL", None)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
+            cwd=Path(__file__).resolve().parents[2],
+            env={**env, "GUNICORN_ACCESS_LOG": "-"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(300):
+                try:
+                    page = requests.get(f"http://127.0.0.1:{port}/yaroslavl/t/{token}", timeout=90)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            assert page.status_code == 200 and "Гуникорнов" in page.text
+            requests.get(f"http://127.0.0.1:{port}/yaroslavl/schools/find?q=Гуникорнов", timeout=10)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    logged = log_path.read_text()
+    assert "/yaroslavl/t/[token]" in logged and "/yaroslavl/schools/find?[query]" in logged
+    assert token not in logged and "Гуникорнов" not in logged
