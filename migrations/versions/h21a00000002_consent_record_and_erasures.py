@@ -15,12 +15,12 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("students") as batch:
-        batch.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("consents") as batch:
-        batch.add_column(sa.Column("operator_name", sa.String(length=300), nullable=True))
-        batch.add_column(sa.Column("withdrawn_at", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("erased_at", sa.DateTime(), nullable=True))
+    # Plain ADD COLUMN (nullable), not a batch copy: on SQLite a copy drops the old table, which
+    # tickets reference — refused under foreign keys once a database holds registrations.
+    op.add_column("students", sa.Column("erased_at", sa.DateTime(), nullable=True))
+    op.add_column("consents", sa.Column("operator_name", sa.String(length=300), nullable=True))
+    op.add_column("consents", sa.Column("withdrawn_at", sa.DateTime(), nullable=True))
+    op.add_column("consents", sa.Column("erased_at", sa.DateTime(), nullable=True))
     op.create_table(
         "erasures",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -65,9 +65,10 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_erasures_tenant_created", table_name="erasures")
     op.drop_table("erasures")
-    with op.batch_alter_table("consents") as batch:
-        batch.drop_column("erased_at")
-        batch.drop_column("withdrawn_at")
-        batch.drop_column("operator_name")
-    with op.batch_alter_table("students") as batch:
-        batch.drop_column("erased_at")
+    for table, column in (
+        ("consents", "erased_at"),
+        ("consents", "withdrawn_at"),
+        ("consents", "operator_name"),
+        ("students", "erased_at"),
+    ):
+        op.drop_column(table, column)
