@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# One key-encryption key for the benchmark's own process and every server it starts (production
+# config refuses the development key), set before the config is first imported.
+os.environ.setdefault("KEY_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
 
 
 def open_day(title: str, venue_id: int, starts_at, ends_at, capacity: int):

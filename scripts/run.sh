@@ -18,6 +18,12 @@ if [ -z "${SECRET_KEY:-}" ]; then
   SECRET_KEY="$(cat instance/secret_key)"
   export SECRET_KEY
 fi
+if [ -z "${KEY_ENCRYPTION_KEY:-}" ]; then
+  # Seals the tickets' signing keys in the database; kept apart from it (back it up separately).
+  [ -s instance/key_encryption_key ] || .venv/bin/python -c "import os,base64; print(base64.urlsafe_b64encode(os.urandom(32)).decode())" > instance/key_encryption_key
+  KEY_ENCRYPTION_KEY="$(cat instance/key_encryption_key)"
+  export KEY_ENCRYPTION_KEY
+fi
 
 export PUBLIC_URL="${PUBLIC_URL:-http://${HOST}:${PORT}}"  # links in mail the worker writes
 

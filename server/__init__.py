@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
-from server import concurrency, formatting
+from server import concurrency, formatting, logs
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from server.security import SECURITY_HEADERS
@@ -41,9 +41,13 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         from server.checkins.work import LANE_BIND, lane_engine_options
 
         binds = app.config["SQLALCHEMY_BINDS"] = dict(app.config.get("SQLALCHEMY_BINDS") or {})
-        binds[LANE_BIND] = lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+        binds[LANE_BIND] = {
+            **lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+            "hide_parameters": True,  # like the main engine: no values in a database error
+        }
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
+    _check_key_encryption_key(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     app.session_interface = CookieSessions()
 
@@ -64,7 +68,20 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     _register_cli(app)
     logging.getLogger("propusk").setLevel(logging.INFO)
+    logs.install()
     return app
+
+
+def _check_key_encryption_key(app: Flask) -> None:
+    """Tickets' signing keys are sealed with it: no start without a real one outside development."""
+    from server.tickets.sealing import DEVELOPMENT_KEY, parse_keys
+
+    setting = app.config.get("KEY_ENCRYPTION_KEY")
+    keys = parse_keys(setting)
+    if not keys:
+        raise RuntimeError("KEY_ENCRYPTION_KEY is not set: refusing to start outside development and tests.")
+    if not (app.debug or app.testing) and parse_keys(DEVELOPMENT_KEY)[0] in keys:
+        raise RuntimeError("KEY_ENCRYPTION_KEY is the public development key: set a real one.")
 
 
 def _init_database(app: Flask) -> None:
@@ -139,6 +156,7 @@ TASK_MODULES = (
     "server.notifications.runs",
     "server.notifications.jobs",
     "server.accounts.tasks",
+    "server.privacy.tasks",
 )
 
 
@@ -170,6 +188,8 @@ BLUEPRINTS = (
     "server.api.openapi",
     "server.mail.views",
     "server.notifications.views",
+    "server.privacy.views",
+    "server.audit.views",
 )
 
 
@@ -214,7 +234,10 @@ def _register_cli(app: Flask) -> None:
     from server.accounts.cli import tokens_cli, users_cli
     from server.demo import demo_command
     from server.jobs.cli import worker_command
+    from server.privacy.cli import privacy_cli
+    from server.tickets.cli import keys_cli
     from tenants.cli import tenants_cli
 
-    for command in (tenants_cli, users_cli, tokens_cli, demo_command, worker_command):
+    commands = (tenants_cli, users_cli, tokens_cli, demo_command, worker_command, privacy_cli, keys_cli)
+    for command in commands:
         app.cli.add_command(command)

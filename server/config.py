@@ -6,6 +6,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from server.tickets.sealing import DEVELOPMENT_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -19,12 +21,19 @@ def normalise_database_url(url: str) -> str:
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Seals the tickets' private signing keys in the database (server/tickets/sealing.py): 32 random
+    # bytes, url-safe base64; several comma-separated while rotating it (the first seals).
+    KEY_ENCRYPTION_KEY = os.environ.get("KEY_ENCRYPTION_KEY")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL") or f"sqlite:///{ROOT / 'instance' / 'propusk.sqlite'}"
     )
     # No pre-ping: it is a round trip on every request, and a connection the database dropped is
     # detected on use anyway (SQLAlchemy then empties the pool; that one request fails).
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": os.environ.get("DATABASE_PRE_PING") == "1"}
+    # hide_parameters: a database error never prints the values it was given (names, phones, codes).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {
+        "pool_pre_ping": os.environ.get("DATABASE_PRE_PING") == "1",
+        "hide_parameters": True,
+    }
     # PostgreSQL connections per process: enough for the threads that query at once, so a busy
     # door never waits for a connection (the library default, 5 + 10, made 32 kiosks queue).
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
@@ -85,6 +94,8 @@ class Config:
     WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "4"))
     TENANT_CACHE_SECONDS = 30
     SIGNING_KEY_CACHE_SECONDS = 10
+    # Personal data of a season is erased this many days after it ends (31 August), by the daily job.
+    RETENTION_GRACE_DAYS = int(os.environ.get("RETENTION_GRACE_DAYS", "30"))
     KIOSK_SEEN_EVERY_SECONDS = 60
     TESTING = False
     DEBUG = False
@@ -95,11 +106,13 @@ class DevelopmentConfig(Config):
 
     DEBUG = True
     SECRET_KEY = Config.SECRET_KEY or "dev-only-not-secret"
+    KEY_ENCRYPTION_KEY = Config.KEY_ENCRYPTION_KEY or DEVELOPMENT_KEY
 
 
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    KEY_ENCRYPTION_KEY = Config.KEY_ENCRYPTION_KEY or DEVELOPMENT_KEY
     SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")
     WTF_CSRF_ENABLED = False
     PASSWORD_METHOD = "pbkdf2:sha256:1000"  # fast hashing in tests only

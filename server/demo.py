@@ -196,7 +196,14 @@ def _register_students(tenant: Tenant, schools: list[School]) -> None:
         if n < 3:
             tickets.register(trials[n], data, tenant.tz)
     rows = [
-        importing.Row(line=i + 2, last_name=last, first_name=first, middle_name=middle, class_label="8А")
+        importing.Row(
+            line=i + 2,
+            last_name=last,
+            first_name=first,
+            middle_name=middle,
+            class_label="8А",
+            guardian=f"{last if last.endswith('а') else last + 'а'} Ольга Сергеевна",
+        )
         for i, (last, first, middle) in enumerate(CLASS_8A)
     ]
     importing.register_class(

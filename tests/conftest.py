@@ -26,6 +26,7 @@ from server.database import utcnow
 from server.extensions import db
 from tenants.scoping import tenant_scope
 from tenants.services import create_tenant
+from tests import log_scan
 
 PASSWORD = "correct-horse-battery"
 POSTGRES = (os.environ.get("DATABASE_URL") or "").startswith(("postgres", "postgresql"))
@@ -246,6 +247,7 @@ class World:
                     middle_name="Ивановна",
                     class_label=label,
                     grade=grade,
+                    guardian="Ученикова Ольга Петровна",
                 )
                 for i in range(size)
             ]
@@ -266,7 +268,9 @@ class World:
 @pytest.fixture
 def world(app):
     _wipe(app)
+    log_scan.start()
     yield World(app)
+    log_scan.remember_personal_data(app)
     _wipe(app)
 
 
@@ -347,3 +351,31 @@ def live_server(app, world):
     yield url
     server.shutdown()
     thread.join(timeout=5)
+
+
+# --- the whole run's logs hold nothing personal (tests/log_scan.py) ----------------------------------
+
+
+def pytest_configure(config):
+    log_scan.start()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    log_scan.collect_sections(item.nodeid, outcome.get_result())
+
+
+def pytest_runtest_setup(item):
+    log_scan.now_running(item.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    leaks = log_scan.leaks()
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_sep("=", "personal data of the test data found in logs or output", red=True)
+            for where, kind in leaks[:50]:
+                reporter.write_line(f"{kind}: {where}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.accounts.models import ApiToken, Membership, Role, User
 from server.accounts.passwords import set_password
+from server.audit.services import record
 from server.database import utcnow
 from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
@@ -82,6 +83,7 @@ def grant(
     municipality_id: int | None = None,
     school_id: int | None = None,
     venue_id: int | None = None,
+    actor_id: int | None = None,
 ) -> Membership:
     """Give a user one role in one region; a role narrower than the region must say which part."""
     needs = {Role.MUNICIPAL: municipality_id, Role.SCHOOL: school_id, Role.VENUE: venue_id}
@@ -102,6 +104,15 @@ def grant(
         )
         db.session.add(membership)
         db.session.flush()
+        record(
+            "user.role_granted",
+            "membership",
+            membership.id,
+            user_id=actor_id,
+            target_user_id=user.id,
+            role=role.value,
+        )
+        db.session.flush()  # stamped with this region while it is in scope
     return membership
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, select
 
 from server.database import insert_on_conflict, utcnow
 from server.extensions import db
+from server.tickets import sealing
 from server.tickets.models import SigningKey
 
 VERSION = 1
@@ -59,17 +60,20 @@ def _b32decode(text: str) -> bytes:
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
-def _new_key_pair() -> dict[str, bytes]:
+def _new_key_pair(tenant_id: int, key_id: int) -> dict[str, bytes]:
+    """A fresh key pair; the private half leaves this function only sealed (`server.tickets.sealing`)."""
     private = Ed25519PrivateKey.generate()
+    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return {
-        "private_key": private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+        "private_key": sealing.seal(raw, tenant_id, key_id),
         "public_key": private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
     }
 
 
 @dataclass(frozen=True)
 class ActiveKey:
-    """The signing half of a region's current key, as every registration reads it: two plain columns."""
+    """The signing half of a region's current key, as every registration reads it: two plain columns
+    (the private key sealed, as stored)."""
 
     key_id: int
     private_key: bytes
@@ -94,9 +98,10 @@ def ensure_key(tenant_id: int) -> ActiveKey:
     connection = db.session.connection()
     row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
     if row is None:
+        pair = _new_key_pair(tenant_id, 1)
         connection.execute(
             insert_on_conflict(_KEYS, connection.dialect.name)
-            .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **_new_key_pair())
+            .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **pair)
             .on_conflict_do_nothing()
         )
         row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
@@ -109,11 +114,26 @@ def rotate_key(tenant_id: int) -> SigningKey:
     key_id = ((latest or 0) % 255) + 1
     for old in db.session.scalars(select(SigningKey).where(SigningKey.active.is_(True))):
         old.active = False
-    key = SigningKey(tenant_id=tenant_id, key_id=key_id, active=True, **_new_key_pair())
+    pair = _new_key_pair(tenant_id, key_id)
+    key = SigningKey(tenant_id=tenant_id, key_id=key_id, active=True, **pair)
     db.session.add(key)
     db.session.flush()
     _public_keys.pop(tenant_id, None)
     return key
+
+
+def reseal_keys() -> int:
+    """Seal every key of every region again under the first `KEY_ENCRYPTION_KEY` (after adding a new
+    one in front of the old); answers how many were resealed. Then the old one can be removed."""
+    resealed = 0
+    query = select(SigningKey).execution_options(all_tenants=True)
+    for key in db.session.scalars(query):
+        if sealing.sealed_with_current(key.private_key):
+            continue
+        raw = sealing.unseal(key.private_key, key.tenant_id, key.key_id)
+        key.private_key = sealing.seal(raw, key.tenant_id, key.key_id)
+        resealed += 1
+    return resealed
 
 
 def retire_key(key: SigningKey) -> None:
@@ -158,16 +178,17 @@ def sign(
 
 
 @functools.lru_cache(maxsize=64)
-def _loaded_private_key(raw: bytes) -> Ed25519PrivateKey:
-    """Parsing a key costs a fifth of signing with it. Cached by its bytes, so which key signs is still
-    decided by the database on every registration (a rotated or retired key is simply not asked for)."""
-    return Ed25519PrivateKey.from_private_bytes(raw)
+def _loaded_private_key(stored: bytes, tenant_id: int, key_id: int) -> Ed25519PrivateKey:
+    """Unsealing and parsing a key cost more than signing with it. Cached by its sealed bytes, so which
+    key signs is still decided by the database on every registration (a rotated or retired key is
+    simply not asked for)."""
+    return Ed25519PrivateKey.from_private_bytes(sealing.unseal(stored, tenant_id, key_id))
 
 
 def signer(tenant_id: int, key: SigningKey | ActiveKey | None = None) -> Callable[[CodeKind, int, int], str]:
     """`sign` for many codes of one region: the active key (or `key`) is read once (bulk seeding)."""
     key = key or ensure_key(tenant_id)
-    private = _loaded_private_key(key.private_key)
+    private = _loaded_private_key(bytes(key.private_key), tenant_id, key.key_id)
 
     def sign_one(kind: CodeKind, object_id: int, event_id: int) -> str:
         header = _HEADER.pack((VERSION << 4) | kind, key.key_id, tenant_id, object_id, event_id)

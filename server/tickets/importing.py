@@ -2,7 +2,8 @@
 
 Teachers export lists from Excel, so we read UTF-8 (with or without BOM) and Windows-1251 CSV, `;`, `,`
 or tab separated, and XLSX. Guardians' consent is collected on paper by the school; the registration
-records it as such, with the date the school gives.
+records it as such, with the date the school gives and the name of the guardian who signed it (a
+column of the list: a consent without its giver's name proves nothing).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.text import normalise_name
 from server.tickets import codes, rules, services
-from server.tickets.consent import PAPER_GUARDIAN
+from server.tickets.consent import PAPER_GUARDIAN_REQUIRED
 from server.tickets.models import ClassGroup, ConsentMethod, Student, Ticket, TicketStatus
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -184,7 +185,7 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
     if missing:
         raise Invalid(
             "Не найден столбец " + ", ".join(f"«{m}»" for m in missing) + ". Первая строка файла должна "
-            "содержать заголовки: Фамилия, Имя, Отчество, Класс.",
+            "содержать заголовки: Фамилия, Имя, Отчество, Класс, Родитель.",
             code="missing_columns",
         )
     if unknown:
@@ -241,6 +242,11 @@ def check_rows(event: Event, school_id: int, rows: list[Row]) -> list[Row]:
             row.problems.append(
                 f"{row.grade} класс не подходит: событие для {event.grade_min}–{event.grade_max} классов."
             )
+        row.guardian = " ".join((row.guardian or "").split())
+        if not row.guardian:
+            row.problems.append(PAPER_GUARDIAN_REQUIRED)
+        elif len(row.guardian) > 200:
+            row.problems.append("ФИО родителя длиннее 200 знаков.")
         if row.phone:
             try:
                 row.phone = services.clean_phone(row.phone) or ""
@@ -338,7 +344,7 @@ def register_class(
             groups[row.class_label] = _group(event_id, school_id, row.class_label, escort_name, user_id)
         data = services.Registration(
             student=inputs[row.line],
-            guardian_name=row.guardian or PAPER_GUARDIAN,
+            guardian_name=row.guardian,
             guardian_phone=row.phone or None,
             consent=True,
             consent_method=ConsentMethod.PAPER,

@@ -24,6 +24,13 @@ class ConsentMethod(enum.StrEnum):
     API = "api"  # asserted by an integration under its token
 
 
+CONSENT_METHOD_LABELS = {
+    ConsentMethod.ONLINE: "отмечено родителем при записи на сайте",
+    ConsentMethod.PAPER: "подписано на бумаге, собрано школой",
+    ConsentMethod.API: "передано информационной системой",
+}
+
+
 def short_name(last_name: str, first_name: str | None, middle_name: str | None) -> str:
     """«Иванов И. И.» — all a door or a dashboard needs."""
     initials = " ".join(f"{part[0]}." for part in (first_name, middle_name) if part)
@@ -48,6 +55,9 @@ class Student(TenantScoped, db.Model):
     identity_name: Mapped[str] = mapped_column(String(320))
     search_last_name: Mapped[str] = mapped_column(String(100), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the names were erased (withdrawal, written request, retention): school and grade stay,
+    # so the anonymous counts by school and municipality do not change.
+    erased_at: Mapped[datetime | None] = mapped_column()
 
     school = relationship(
         "School", primaryjoin="Student.school_id == School.id", foreign_keys="Student.school_id"
@@ -78,6 +88,10 @@ class Consent(TenantScoped, db.Model):
     given_at: Mapped[datetime] = mapped_column()
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The operator named in the text when it was given (the text is `consent.text_of(version, ...)`).
+    operator_name: Mapped[str | None] = mapped_column(String(300))
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    erased_at: Mapped[datetime | None] = mapped_column()  # guardian's name and contacts removed
 
 
 class ClassGroup(TenantScoped, db.Model):

@@ -26,7 +26,7 @@ from server.extensions import db
 from server.notifications import services as notices
 from server.text import normalise_name
 from server.tickets import codes, rules
-from server.tickets.consent import CONSENT_VERSION
+from server.tickets.consent import CONSENT_TEXTS, CONSENT_VERSION, operator_of
 from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
 from server.tickets.rules import RegistrationRefused
 from tenants.scoping import required_tenant_id
@@ -126,6 +126,8 @@ def _validated(data: Registration) -> Registration:
     if data.consent_method == ConsentMethod.ONLINE and not (phone or email):
         raise Invalid("Укажите телефон или e-mail родителя.", code="guardian_contact_required")
     rules.check_consent(data.consent)
+    if data.consent_version not in CONSENT_TEXTS:
+        raise Invalid("Неизвестная редакция текста согласия.", code="consent_outdated")
     if data.consent_method == ConsentMethod.ONLINE and data.consent_version != CONSENT_VERSION:
         raise Invalid(
             "Текст согласия обновился. Обновите страницу, прочитайте его и отметьте согласие снова.",
@@ -279,7 +281,7 @@ def register(
 _CONSENTS = Consent.__table__
 _CONSENT_FIELDS = (
     "tenant_id", "student_id", "guardian_name", "guardian_phone", "guardian_email", "text_version",
-    "method", "given_at", "recorded_by_id", "created_at",
+    "method", "given_at", "recorded_by_id", "created_at", "operator_name",
 )  # fmt: skip
 _TICKETS = Ticket.__table__
 _NEW_TICKET = (
@@ -364,6 +366,7 @@ def register_locked(
             "given_at": data.consent_given_at or now,
             "recorded_by_id": data.registered_by_id,
             "created_at": now,
+            "operator_name": operator_of(tenant_id).name,
         },
     ).one()
     ticket = _issue(
@@ -506,6 +509,12 @@ def change_event(
     cancel(ticket, by=by, user_id=user_id, now=now, notify=False)
     notices.ticket_moved(ticket, new_ticket)
     return new_ticket
+
+
+def tickets_of_student(student_id: int) -> list[Ticket]:
+    return list(
+        db.session.scalars(select(Ticket).where(Ticket.student_id == student_id).order_by(Ticket.created_at))
+    )
 
 
 def ticket_by_token(token: str) -> Ticket | None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.audit.services import record
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
 from server.database import utcnow
@@ -196,6 +197,7 @@ def class_sheet(group_id: int):
         )
     )
     body = printing.class_sheet(group, event, school, tickets, g.tenant.tz)
+    record("export.class_sheet", "class_group", group.id, user_id=principal.user_id, tickets=len(tickets))
     response = Response(body, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="class-{group.label}-{event.id}.pdf"'
     response.headers["Cache-Control"] = "no-store"

@@ -25,11 +25,13 @@ from wtforms.validators import Length, Optional
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, EventFormat
 from server.database import utcnow
-from server.errors import DomainError
+from server.errors import DomainError, Invalid
 from server.extensions import db, limiter
+from server.privacy import services as privacy
 from server.tickets import calendar, pdf, printing, qr, services
-from server.tickets.consent import CONSENT_TEXT, CONSENT_VERSION
-from server.tickets.models import Ticket, TicketStatus
+from server.tickets.consent import CONSENT_VERSION, operator_of
+from server.tickets.consent import text_of as consent_text_of
+from server.tickets.models import CONSENT_METHOD_LABELS, Consent, Ticket, TicketStatus
 from server.tickets.staff_views import bp as staff_bp
 
 bp = Blueprint("tickets_views", __name__, url_prefix="/<tenant>")
@@ -134,7 +136,7 @@ def register(event_id: int):
         refusal=refusal,
         candidates=candidates,
         closed=event.ends_at <= now,
-        consent_text=CONSENT_TEXT,
+        consent_text=consent_text_of(CONSENT_VERSION, operator_of(g.tenant.id).name, g.tenant.name),
         consent_version=CONSENT_VERSION,
         format_labels=FORMAT_LABELS,
         body_class="public",
@@ -177,6 +179,8 @@ def ticket_page(token: str):
         successor=successor,
         alternatives=alternatives,
         just_registered=bool(request.args.get("new")),
+        consent=_consent_of(ticket),
+        method_labels=CONSENT_METHOD_LABELS,
         format_labels=FORMAT_LABELS,
         active=ticket.status == TicketStatus.ACTIVE,
         ended=ticket.event.ends_at <= utcnow(),
@@ -255,6 +259,61 @@ def ticket_cancel(token: str):
         title="Запись отменена",
         message="Место освобождено, билет больше не действует. Спасибо, что предупредили!",
         back=url_for(".ticket_page", token=token),
+        body_class="public",
+    )
+    return _private(Response(html))
+
+
+def _consent_of(ticket: Ticket) -> Consent | None:
+    return db.session.scalar(select(Consent).where(Consent.id == ticket.consent_id))
+
+
+@bp.get("/t/<token>/consent")
+def ticket_consent(token: str):
+    """The consent as it was given: its text in that version, the operator then named, who, when, how."""
+    ticket = _ticket(token)
+    consent = _consent_of(ticket)
+    if consent is None or consent.erased_at is not None:
+        abort(404)
+    html = render_template(
+        "tickets/consent.html",
+        ticket=ticket,
+        consent=consent,
+        text=consent_text_of(consent.text_version, consent.operator_name, g.tenant.name),
+        method_labels=CONSENT_METHOD_LABELS,
+        body_class="public",
+    )
+    return _private(Response(html))
+
+
+@bp.route("/t/<token>/withdraw", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def ticket_withdraw(token: str):
+    """Withdrawing consent: a confirmation page first, then the student's and guardian's data erased."""
+    ticket = _ticket(token)
+    if request.method == "POST":
+        if not request.form.get("confirm"):
+            return _refused(
+                Invalid("Отметьте, что вы понимаете последствия отзыва.", code="confirm"),
+                token,
+            )
+        erasure = privacy.withdraw_consent(ticket)
+        html = render_template(
+            "tickets/message.html",
+            title="Согласие отозвано",
+            message=(
+                f"Записи отменены: {erasure.tickets_cancelled}. Данные ученика и ваши контакты удалены; "
+                "ссылка на билет больше не работает. Остались только обезличенные числа для отчёта."
+            ),
+            back=url_for(".open_events"),
+            body_class="public",
+        )
+        return _private(Response(html))
+    html = render_template(
+        "tickets/withdraw.html",
+        ticket=ticket,
+        student=ticket.student,
+        tickets=services.tickets_of_student(ticket.student_id),
         body_class="public",
     )
     return _private(Response(html))

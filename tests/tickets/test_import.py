@@ -16,13 +16,13 @@ from tests.conftest import login
 from tests.tickets.helpers import region
 
 CSV = (
-    "Фамилия;Имя;Отчество;Класс;Любимый предмет\n"
-    "Алёшина;Дарья;Олеговна;8А;химия\n"
-    "Бойко;Максим;;8 а;\n"
-    "алешина;дарья;олеговна;8А;\n"
-    "Власов;Илья;Романович;6Б;\n"
-    "Гусев;Lev2;;8А;\n"
-    "Деева;Ольга;Ивановна;восьмой;\n"
+    "Фамилия;Имя;Отчество;Класс;Любимый предмет;Родитель\n"
+    "Алёшина;Дарья;Олеговна;8А;химия;Алёшина Елена Сергеевна\n"
+    "Бойко;Максим;;8 а;;Бойко Павел Игоревич\n"
+    "алешина;дарья;олеговна;8А;;Алёшина Елена Сергеевна\n"
+    "Власов;Илья;Романович;6Б;;Власова Нина Петровна\n"
+    "Гусев;Lev2;;8А;;Гусева Анна Львовна\n"
+    "Деева;Ольга;Ивановна;восьмой;;Деев Иван Ильич\n"
 )
 
 
@@ -48,7 +48,14 @@ def _confirm(client, event, rows: list[dict], **form):
 def _rows(*last_names: str) -> list[dict]:
     """Preview rows of class 8А, lines from 2 as in a file with a header."""
     return [
-        {"line": n, "last_name": name, "first_name": "Анна", "middle_name": "", "class_label": "8А"}
+        {
+            "line": n,
+            "last_name": name,
+            "first_name": "Анна",
+            "middle_name": "",
+            "class_label": "8А",
+            "guardian": f"{name} Мария Ивановна",
+        }
         for n, name in enumerate(last_names, 2)
     ]
 
@@ -85,7 +92,9 @@ def test_preview_shows_every_rows_problem_and_confirm_registers_the_valid_ones(a
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2
         group = db.session.scalar(select(ClassGroup))
         assert (group.label, group.escort_name) == ("8А", "Петрова Анна Сергеевна")
-        consent = db.session.scalar(select(Consent))
+        consents = list(db.session.scalars(select(Consent).order_by(Consent.id)))
+        assert [c.guardian_name for c in consents] == ["Алёшина Елена Сергеевна", "Бойко Павел Игоревич"]
+        consent = consents[0]
         assert consent.method == ConsentMethod.PAPER and consent.given_at.date().isoformat() == "2026-09-01"
     sheet = client.get(f"/yaroslavl/groups/{group.id}/sheet.pdf")
     assert sheet.status_code == 200 and sheet.data.startswith(b"%PDF")
@@ -106,8 +115,8 @@ def test_xlsx_with_a_missing_column_is_refused_with_the_expected_headers(app, wo
     assert "Не найден столбец «Класс»" in page.get_data(as_text=True)
 
     book = Workbook()
-    book.active.append(["Фамилия", "Имя", "Отчество", "Класс"])
-    book.active.append(["Бойко", "Максим", None, 9])
+    book.active.append(["Фамилия", "Имя", "Отчество", "Класс", "Родитель"])
+    book.active.append(["Бойко", "Максим", None, 9, "Бойко Павел Игоревич"])
     data = io.BytesIO()
     book.save(data)
     html = _preview(client, event, data.getvalue(), "list.xlsx").get_data(as_text=True)
@@ -153,7 +162,7 @@ def test_municipal_coordinator_imports_only_for_its_schools(app, world):
     email, _ = world.user(world.a, Role.MUNICIPAL, municipality_id=mine)
     client = app.test_client()
     login(client, email)
-    data = "Фамилия,Имя,Отчество,Класс\nБойко,Максим,,9\n".encode()
+    data = "Фамилия,Имя,Отчество,Класс,Родитель\nБойко,Максим,,9,Бойко Ольга\n".encode()
     assert _preview(client, event, data, "l.csv", school=own_school).status_code == 200
     refused = _preview(client, event, data, "l.csv", school=foreign_school)
     assert refused.status_code == 422 and "Выберите школу" in refused.get_data(as_text=True)
@@ -167,3 +176,18 @@ def test_without_the_paper_consent_tick_nothing_is_read(app, world):
         content_type="multipart/form-data",
     )
     assert page.status_code == 422 and "согласия родителей собраны на бумаге" in page.get_data(as_text=True)
+
+
+def test_a_paper_consent_without_the_guardians_name_is_not_registered(app, world):
+    """A consent collected on paper records who signed it: a row without the guardian is refused,
+    never stored under a placeholder."""
+    client, school, event = _school_client(app, world)
+    data = "Фамилия;Имя;Отчество;Класс;Родитель\nБойко;Максим;;9;\nДеева;Ольга;;9;Деев Иван\n".encode()
+    html = _preview(client, event, data, "l.csv").get_data(as_text=True)
+    assert "Укажите ФИО родителя (законного представителя), подписавшего согласие." in html
+    assert re.search(r'class="valid-count">1<', html)
+    rows = [{**_rows("Бойко")[0], "guardian": ""}, {**_rows("Деева")[0], "line": 3, "guardian": "Деев Иван"}]
+    done = _confirm(client, event, rows).get_data(as_text=True)
+    assert re.search(r'class="done-count">1<', done)
+    with region(app, world.a):
+        assert [c.guardian_name for c in db.session.scalars(select(Consent))] == ["Деев Иван"]

@@ -12,6 +12,7 @@ from server.catalog.models import Event, EventQuota
 from server.database import utcnow
 from server.extensions import db
 from server.tickets import codes
+from server.tickets.consent import CONSENT_VERSION
 from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
 from tests.conftest import bearer, login
 from tests.tickets.helpers import body, give_quotas, region
@@ -267,7 +268,7 @@ def test_public_page_registers_and_shows_the_ticket(client, world):
         "guardian_name": "Петрова Анна",
         "guardian_phone": "+7 900 000-00-00",
         "consent": "y",
-        "consent_version": "2026-09",
+        "consent_version": CONSENT_VERSION,
     }
     refused = client.post(f"/yaroslavl/e/{event}", data={**form, "consent": ""})
     assert refused.status_code == 422

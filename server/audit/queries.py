@@ -1,0 +1,231 @@
+"""The coordinator's audit log: one list from the three places actions are recorded.
+
+Admissions are the check-in log's admitted rows and consents given are the consent records (each is
+the record of that act, written in the same transaction); everything else is an `AuditEntry`. Each
+filter reads only its sources, newest first, at most `LIMIT` lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from server.accounts.models import User
+from server.audit.models import AuditEntry
+from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
+from server.extensions import db
+from server.tickets.models import CONSENT_METHOD_LABELS, Consent
+
+LIMIT = 300
+
+# Filter → (label, audit actions it shows). Admissions and consents given come from their own tables.
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "admissions": ("Проход (киоск, вручную, офлайн-синхронизация)", ()),
+    "cancellations": ("Отмены билетов", ("ticket.cancelled",)),
+    "kiosks": (
+        "Киоски: создание, привязка, отзыв",
+        ("kiosk.create", "kiosk.renew_pairing", "kiosk.pair", "kiosk.revoke"),
+    ),
+    "exports": ("Выгрузки", ("report.export", "export.class_sheet", "export.region")),
+    "users": ("Пользователи и роли", ("user.role_granted", "user.role_revoked", "user.created")),
+    "consent": ("Согласия: даны и отозваны", ("consent.withdrawn",)),
+    "erasures": ("Удаление данных", ("privacy.erased",)),
+    "keys": ("Ключи подписи", ("keys.rotated",)),
+}
+
+ACTION_LABELS = {
+    "ticket.cancelled": "билет отменён",
+    "kiosk.create": "киоск создан",
+    "kiosk.renew_pairing": "новый код привязки киоска",
+    "kiosk.pair": "киоск привязан",
+    "kiosk.revoke": "киоск отозван",
+    "report.export": "выгрузка отчёта",
+    "export.class_sheet": "печать списка класса",
+    "export.region": "выгрузка всех данных региона",
+    "user.role_granted": "выдана роль",
+    "user.role_revoked": "снята роль",
+    "user.created": "создан пользователь",
+    "consent.withdrawn": "согласие отозвано",
+    "privacy.erased": "данные удалены",
+    "keys.rotated": "ключ подписи сменён",
+}
+
+OBJECT_LABELS = {
+    "ticket": "билет",
+    "student": "ученик",
+    "kiosk": "киоск",
+    "event": "событие",
+    "class_group": "класс",
+    "membership": "роль",
+    "signing_key": "ключ подписи",
+    "tenant": "регион",
+}
+
+DETAIL_LABELS = {
+    "by": "кем",
+    "event_id": "событие",
+    "tickets": "билеты",
+    "reason": "основание",
+    "cancelled": "отменено",
+    "key_id": "ключ",
+    "role": "роль",
+    "target_user_id": "пользователь",
+    "format": "формат",
+    "rows": "строк",
+    "via": "через",
+    "venue_id": "площадка",
+}
+
+ADMISSION_LABELS = {
+    AdmissionMethod.SCAN: "проход по QR на киоске",
+    AdmissionMethod.MANUAL: "проход вручную (по фамилии)",
+    AdmissionMethod.GROUP: "проход по списку класса",
+    AdmissionMethod.ONLINE: "вход на онлайн-событие",
+    AdmissionMethod.OFFLINE: "проход офлайн (синхронизирован)",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    at: datetime
+    kind: str
+    what: str
+    object: str
+    actor: str
+    details: str
+
+
+def _window(query, column, since: datetime | None, until: datetime | None):
+    if since is not None:
+        query = query.where(column >= since)
+    if until is not None:
+        query = query.where(column < until)
+    return query.order_by(column.desc()).limit(LIMIT)
+
+
+def _actor(user: User | None, kiosk: Kiosk | None) -> str:
+    if user is not None:
+        return user.email
+    if kiosk is not None:
+        return f"киоск «{kiosk.name}»"
+    return "—"
+
+
+def _admissions(since, until, method: AdmissionMethod | None) -> list[Line]:
+    query = (
+        select(Checkin, Kiosk, User)
+        .outerjoin(Kiosk, Kiosk.id == Checkin.kiosk_id)
+        .outerjoin(User, User.id == Checkin.user_id)
+        .where(Checkin.result == ScanResult.OK)
+    )
+    if method is not None:
+        query = query.where(Checkin.method == method)
+    rows = db.session.execute(_window(query, Checkin.created_at, since, until))
+    return [
+        Line(
+            checkin.created_at,
+            "admissions",
+            ADMISSION_LABELS.get(checkin.method, checkin.method.value),
+            f"билет № {checkin.ticket_id}" if checkin.ticket_id else "—",
+            _actor(user, kiosk),
+            "конфликт: два офлайн-прохода" if checkin.conflict else "",
+        )
+        for checkin, kiosk, user in rows
+    ]
+
+
+def _consents_given(since, until) -> list[Line]:
+    query = select(Consent, User).outerjoin(User, User.id == Consent.recorded_by_id)
+    rows = db.session.execute(_window(query, Consent.created_at, since, until))
+    return [
+        Line(
+            consent.created_at,
+            "consent",
+            "согласие дано",
+            f"ученик № {consent.student_id}",
+            _actor(user, None) if user else "родитель",
+            f"{CONSENT_METHOD_LABELS[consent.method]}; редакция {consent.text_version}",
+        )
+        for consent, user in rows
+    ]
+
+
+_BY_WORDS = (
+    ("erasure:", "удаление данных: "),
+    ("guardian", "родитель"),
+    ("coordinator:", "координатор № "),
+    ("municipal:", "муниципальный координатор № "),
+    ("school:", "школа, сотрудник № "),
+    ("retention", "срок хранения"),
+)
+
+
+def _by(value: str) -> str:
+    for raw, words in _BY_WORDS:
+        value = value.replace(raw, words)
+    return value
+
+
+def _details(entry: AuditEntry) -> str:
+    def plain(key: str, value) -> str:
+        if key == "by":
+            return _by(str(value))
+        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {plain(k, v)}" for k, v in (entry.details or {}).items())
+
+
+def _entry_actor(entry: AuditEntry, user: User | None, kiosk: Kiosk | None) -> str:
+    """The guardian acts without an account: named as such where the entry says so."""
+    by = str((entry.details or {}).get("by", ""))
+    if user is None and kiosk is None and (entry.action == "consent.withdrawn" or "guardian" in by):
+        return "родитель (страница билета)"
+    return _actor(user, kiosk)
+
+
+def _entries(since, until, actions: tuple[str, ...] | None) -> list[Line]:
+    query = (
+        select(AuditEntry, User, Kiosk)
+        .outerjoin(User, User.id == AuditEntry.actor_user_id)
+        .outerjoin(Kiosk, Kiosk.id == AuditEntry.actor_kiosk_id)
+    )
+    if actions is not None:
+        query = query.where(AuditEntry.action.in_(actions))
+    rows = db.session.execute(_window(query, AuditEntry.created_at, since, until))
+    kind_of = {action: kind for kind, (_, actions_) in KINDS.items() for action in actions_}
+    return [
+        Line(
+            entry.created_at,
+            kind_of.get(entry.action, "other"),
+            ACTION_LABELS.get(entry.action, entry.action),
+            f"{OBJECT_LABELS.get(entry.object_type, entry.object_type)} № {entry.object_id}"
+            if entry.object_id is not None
+            else entry.object_type,
+            _entry_actor(entry, user, kiosk),
+            _details(entry),
+        )
+        for entry, user, kiosk in rows
+    ]
+
+
+def audit_log(
+    kind: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    method: AdmissionMethod | None = None,
+) -> list[Line]:
+    """Newest first; `kind` one of `KINDS` (all when None), `method` narrows admissions."""
+    lines: list[Line] = []
+    if kind in (None, "admissions"):
+        lines += _admissions(since, until, method)
+    if kind in (None, "consent"):
+        lines += _consents_given(since, until)
+    if kind is None:
+        lines += _entries(since, until, None)
+    elif kind != "admissions":
+        lines += _entries(since, until, KINDS[kind][1])
+    lines.sort(key=lambda line: line.at, reverse=True)
+    return lines[:LIMIT]

@@ -1,0 +1,106 @@
+"""The coordinator's page for personal data: erasure on a written request, the erasures' record, the
+tickets' signing keys (rotation), the paper consent form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from server.accounts.auth import page_principal, roles_required
+from server.accounts.models import Role
+from server.audit.services import record
+from server.extensions import db, limiter
+from server.privacy import forms, services
+from server.privacy.models import ErasureReason
+from server.tickets import codes
+from server.tickets import services as tickets
+from server.tickets.consent import CONSENT_VERSION, operator_of
+from server.tickets.models import SigningKey, Student
+from tenants.scoping import get_or_404
+
+bp = Blueprint("privacy", __name__, url_prefix="/<tenant>")
+
+REASON_LABELS = {
+    ErasureReason.WITHDRAWAL: "отзыв согласия родителем на странице билета",
+    ErasureReason.WRITTEN_REQUEST: "письменное заявление",
+    ErasureReason.RETENTION: "истёк срок хранения",
+}
+
+
+@bp.get("/privacy")
+@roles_required(Role.COORDINATOR)
+def overview():
+    query = request.args.get("q", "").strip()[:100]
+    found = services.find_students(query) if query else []
+    keys = list(db.session.scalars(select(SigningKey).order_by(SigningKey.key_id.desc())))
+    html = render_template(
+        "privacy/overview.html",
+        query=query,
+        found=found,
+        erasures=services.erasures(),
+        reason_labels=REASON_LABELS,
+        keys=keys,
+        operator=operator_of(g.tenant.id),
+    )
+    return _private(Response(html))
+
+
+@bp.route("/privacy/students/<int:student_id>/erase", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+def erase_student(student_id: int):
+    """A written request carried out: a confirmation page naming what goes, then the erasure."""
+    student = get_or_404(Student, student_id)
+    if student.erased_at is not None:
+        abort(404)
+    form = forms.ErasureForm()
+    if form.validate_on_submit():
+        erasure = services.erase_student(
+            student.id,
+            ErasureReason.WRITTEN_REQUEST,
+            user_id=page_principal().user_id,
+            reference=form.reference.data,
+        )
+        flash(
+            f"Данные удалены (запись № {erasure.id}): отменено билетов — {erasure.tickets_cancelled}.",
+            "success",
+        )
+        return redirect(url_for(".overview"))
+    html = render_template(
+        "privacy/erase.html",
+        student=student,
+        tickets=tickets.tickets_of_student(student.id),
+        form=form,
+    )
+    return _private(Response(html, status=422 if request.method == "POST" else 200))
+
+
+@bp.route("/privacy/keys/rotate", methods=["GET", "POST"])
+@roles_required(Role.COORDINATOR)
+@limiter.limit("10 per hour", methods=["POST"])
+def rotate_keys():
+    """A new signing key for new tickets (confirmation first); tickets already issued keep working."""
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        key = codes.rotate_key(g.tenant.id)
+        record("keys.rotated", "signing_key", key.id, user_id=page_principal().user_id, key_id=key.key_id)
+        flash(f"Новый ключ № {key.key_id} подписывает новые билеты; выданные билеты действуют.", "success")
+        return redirect(url_for(".overview"))
+    return render_template("privacy/rotate.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.get("/consent-form.pdf")
+@roles_required(Role.COORDINATOR, Role.MUNICIPAL, Role.SCHOOL)
+def consent_form():
+    """The printable consent form a school collects on paper: the current text, the region's operator."""
+    from server.privacy.consent_form import consent_form_pdf
+
+    operator = operator_of(g.tenant.id)
+    body = consent_form_pdf(CONSENT_VERSION, operator, g.tenant.name)
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="consent-{CONSENT_VERSION}.pdf"'
+    return response
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
