@@ -57,6 +57,8 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     LOGIN_RATE_LIMIT = "10 per minute"
     KIOSK_PAIR_RATE_LIMIT = "10 per minute"
+    # Per kiosk: staff look up the odd student who forgot the ticket, nobody pages through the day.
+    KIOSK_SEARCH_RATE_LIMIT = os.environ.get("KIOSK_SEARCH_RATE_LIMIT", "20 per minute; 200 per hour")
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
     TENANT_CACHE_SECONDS = 30
@@ -84,6 +86,7 @@ class TestConfig(Config):
     # exercise a limit lower it in app.config for their duration.
     LOGIN_RATE_LIMIT = "100000 per minute"
     KIOSK_PAIR_RATE_LIMIT = "100000 per minute"
+    KIOSK_SEARCH_RATE_LIMIT = "100000 per minute"
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"
