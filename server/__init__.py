@@ -12,7 +12,7 @@ from sqlalchemy import event
 from server import concurrency, formatting
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from server.security import SECURITY_HEADERS
+from server.security import SECURITY_HEADERS, limit_body
 from server.sessions import CookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
 
     app.wsgi_app = ScanLane(app, app.wsgi_app)  # inside the request bound, like every request
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
+    app.before_request(limit_body)  # before CSRF's hook reads a form
     _init_extensions(app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

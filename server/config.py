@@ -34,6 +34,10 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
 
+    # Bodies are read whole (JSON, forms): nothing we accept is bigger, save the class list upload,
+    # which says so itself (`security.body_limit`). Bigger: 413, in the SPEC's JSON under /api/.
+    MAX_CONTENT_LENGTH = 256 * 1024
+
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("ru", "en")
@@ -51,6 +55,11 @@ class Config:
 
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Redis down must not take logins, pairing and registration down with it: limits are then counted
+    # in this process's memory (per process, so looser with several) until Redis answers again, and a
+    # Redis that does not answer is given up on within half a second.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "20 per minute")
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host we believe (nginx: 1). Rate
     # limits are per client address; behind a proxy that is not trusted every client looks the same.

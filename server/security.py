@@ -6,6 +6,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+V = TypeVar("V", bound=Callable)
 
 
 def new_token(prefix: str) -> str:
@@ -34,3 +38,26 @@ SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("Permissions-Policy", "camera=(self)"),
 )
+
+
+def body_limit(max_bytes: int) -> Callable[[V], V]:
+    """Let one view accept a bigger body than `MAX_CONTENT_LENGTH` (a class list upload).
+
+    Applied by `limit_body` before anything reads the body (CSRF reads the form first).
+    """
+
+    def mark(view: V) -> V:
+        view.max_body = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def limit_body() -> None:
+    """`before_request`: the route's own body limit, else the app's; a bigger body is a 413."""
+    from flask import current_app, request
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, "max_body", None)
+    if limit is not None:
+        request.max_content_length = limit

@@ -15,6 +15,7 @@ from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme,
 from server.database import utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
+from server.security import body_limit
 from server.tickets import importing, printing, quotas, rules, services
 from server.tickets.models import ClassGroup, Student, Ticket, TicketStatus
 from tenants.scoping import get_or_404
@@ -114,6 +115,7 @@ def _import_school(principal, raw: str | None) -> School | None:
 
 
 @bp.route("/events/<int:event_id>/import", methods=["GET", "POST"])
+@body_limit(importing.MAX_BYTES + 64 * 1024)  # the file and the form around it
 @roles_required(*REGISTRARS)
 def import_class(event_id: int):
     """Upload → preview with each row's problems → confirm → summary."""
