@@ -12,7 +12,7 @@ from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
-from server.database import utcnow
+from server.database import end_reads, utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.security import body_limit
@@ -147,7 +147,7 @@ def import_class(event_id: int):
                 code="consent_required",
             )
         if form.get("step") == "confirm":
-            rows = [importing.Row.from_dict(r) for r in json.loads(form.get("rows") or "[]")]
+            rows = importing.confirmed_rows(form.get("rows"))
             result = importing.register_class(
                 event.id,
                 school.id,
@@ -162,7 +162,9 @@ def import_class(event_id: int):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid("Выберите файл со списком класса (CSV или XLSX).", code="no_file")
-        parsed = importing.parse_upload(upload.filename, upload.read(importing.MAX_BYTES + 1))
+        data = upload.read(importing.MAX_BYTES + 1)
+        end_reads()  # no write lock held while a file is parsed
+        parsed = importing.parse_upload(upload.filename, data)
         rows = importing.check_rows(event, school.id, parsed.rows)
     except (DomainError, ValueError) as error:
         message = error.message if isinstance(error, DomainError) else "Проверьте дату сбора согласий."
