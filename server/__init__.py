@@ -122,6 +122,9 @@ def _init_extensions(app: Flask) -> None:
         engineio_logger=False,
         **cors,
     )
+    from server.live import guard
+
+    guard.install(app, socketio.server)
 
 
 def _select_locale() -> str:

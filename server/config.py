@@ -70,6 +70,14 @@ class Config:
     KIOSK_SEARCH_RATE_LIMIT = os.environ.get("KIOSK_SEARCH_RATE_LIMIT", "20 per minute; 200 per hour")
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
+    # Each WebSocket holds a worker thread for its life (server/live/guard.py): sessions per process
+    # stay below the threads, so a quarter of them always serve pages, logins and kiosks.
+    SOCKETIO_MAX_CONNECTIONS = int(
+        os.environ.get("SOCKETIO_MAX_CONNECTIONS")
+        or int(os.environ.get("GUNICORN_THREADS", "400")) * 3 // 4
+    )
+    SOCKETIO_MAX_PER_CLIENT = int(os.environ.get("SOCKETIO_MAX_PER_CLIENT", "20"))
+    SOCKETIO_JOIN_SECONDS = float(os.environ.get("SOCKETIO_JOIN_SECONDS", "5"))
     TENANT_CACHE_SECONDS = 30
     SIGNING_KEY_CACHE_SECONDS = 10
     KIOSK_SEEN_EVERY_SECONDS = 60

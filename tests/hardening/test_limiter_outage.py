@@ -24,9 +24,7 @@ def redis_down(make_app):
     limiter.__dict__.update(saved)
 
 
-def test_login_registration_and_pairing_answer_while_redis_is_down_and_limits_still_hold(
-    world, redis_down
-):
+def test_login_registration_and_pairing_answer_while_redis_is_down_and_limits_still_hold(world, redis_down):
     client = redis_down.test_client()
     email, _ = world.user(world.a)
     school = world.school(world.a)
