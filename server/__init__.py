@@ -12,7 +12,7 @@ from sqlalchemy import event
 from server import concurrency, formatting
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from server.security import SECURITY_HEADERS, limit_body
+from server.security import SecureTransport, limit_body, page_headers
 from server.sessions import CookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +53,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
     app.before_request(limit_body)  # before CSRF's hook reads a form
     _init_extensions(app)
+    app.wsgi_app = SecureTransport(app.wsgi_app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -176,11 +177,7 @@ def _install_request_edges(app: Flask) -> None:
             db.session.rollback()
         return response
 
-    @app.after_request
-    def _security_headers(response):
-        for name, value in SECURITY_HEADERS:
-            response.headers.setdefault(name, value)
-        return response
+    app.after_request(page_headers)
 
     @app.context_processor
     def _template_globals():
