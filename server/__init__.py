@@ -12,7 +12,7 @@ from sqlalchemy import event
 from server import concurrency, formatting
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from server.security import SecureTransport, limit_body, page_headers
+from server.security import DatabaseId, SecureTransport, limit_body, page_headers
 from server.sessions import CookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
     Path(app.instance_path).mkdir(exist_ok=True)
     app.session_interface = CookieSessions()
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
 
     _init_database(app)
     from server.checkins.lane import ScanLane
@@ -148,6 +149,7 @@ BLUEPRINTS = (
     "server.reports.views",
     "server.reports.api",
     "server.api.openapi",
+    "server.health",
 )
 
 

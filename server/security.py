@@ -9,6 +9,8 @@ import secrets
 from collections.abc import Callable
 from typing import TypeVar
 
+from werkzeug.routing import IntegerConverter
+
 V = TypeVar("V", bound=Callable)
 
 
@@ -108,3 +110,13 @@ class SecureTransport:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, secured)
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: a database id, 1 … 2³¹−1. A bigger number is a 404 like any unknown
+    id, not a query PostgreSQL refuses (its `integer` ends there) and a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("min", 0)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)

@@ -31,7 +31,13 @@ class LoginForm(FlaskForm):
 
 def _safe_next(target: str | None) -> str | None:
     """Only local paths: a login link must not bounce people to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()  # no newline or other control character in a Location header
+    ):
         return target
     return None
 

@@ -150,8 +150,13 @@ def list_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.kind)))
 
 
+YEARS = range(2000, 2101)  # events happen in these; a year 1 or 9999 only overflows conversions
+
+
 def as_utc(moment: datetime, tz: ZoneInfo) -> datetime:
     """Times without an offset are the region's wall-clock time."""
+    if moment.year not in YEARS:
+        raise Invalid("Проверьте даты: год должен быть между 2000 и 2100.", code="invalid_times")
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
@@ -246,6 +251,8 @@ def _set_quotas(event: Event, wanted: dict[int, int]) -> None:
 def events_query(*, programme_kind: str | None = None, upcoming_from: datetime | None = None):
     query = select(Event).order_by(Event.starts_at, Event.id)
     if programme_kind:
+        if programme_kind not in ProgrammeKind._value2member_map_:
+            raise Invalid("Неизвестная программа: open_day или trial.", code="unknown_programme")
         query = query.join(Programme, Programme.id == Event.programme_id).where(
             Programme.kind == ProgrammeKind(programme_kind)
         )

@@ -12,7 +12,7 @@ from functools import wraps
 from flask import current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.accounts.auth import (
     admit_kiosk,
@@ -60,6 +60,14 @@ class OfflineScanIn(Strict):
     code: str = Field(min_length=1, max_length=300)
     scan_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     scanned_at: datetime
+
+    @field_validator("scanned_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        """A device's clock, not year 1 or 9999 (their conversions to UTC overflow)."""
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("время скана вне 2000–2100 годов")
+        return value
 
 
 class BulkIn(Strict):
