@@ -7,6 +7,9 @@ Worker model, chosen on purpose: ONE process with the threaded worker (`gthread`
 - One process, because Socket.IO long-polling needs every request of a session on the same process;
   gunicorn cannot make `-w N` sticky. To use more cores, run several of these processes on different
   ports behind a proxy with sticky sessions and set REDIS_URL (see README, "At scale").
+- Sockets are bounded below the threads (server/live/guard.py): SOCKETIO_MAX_CONNECTIONS defaults to
+  three quarters of GUNICORN_THREADS, so the rest always serve logins, pages and kiosks, and a socket
+  that joins no authorised namespace within SOCKETIO_JOIN_SECONDS is closed.
 - Not eventlet (unmaintained, gone from gunicorn) and not gevent: our work is short database
   transactions, where threads measured as well and keep the code free of monkey-patching.
 """
@@ -23,6 +26,11 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
 # its port is taken.
 reuse_port = workers > 1
 threads = int(os.environ.get("GUNICORN_THREADS", "400"))
+# Open connections a worker holds, busy or kept alive: at the limit it stops accepting, and the next
+# login waits in the kernel's queue. gunicorn's 1,000 was reached by 1,000 cheap WebSocket attempts
+# (300 sockets, the rest refused but kept alive for `keepalive` seconds). Idle connections cost a file
+# descriptor, not a thread: raise the service's open-files limit to match (systemd LimitNOFILE=8192).
+worker_connections = int(os.environ.get("GUNICORN_CONNECTIONS", "4000"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 30

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from server import concurrency, formatting, logs
 from server import config as config_module
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
-from server.security import SECURITY_HEADERS
+from server.security import DatabaseId, SecureTransport, limit_body, page_headers
 from server.sessions import CookieSessions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,13 +50,16 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     _check_key_encryption_key(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     app.session_interface = CookieSessions()
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
 
     _init_database(app)
     from server.checkins.lane import ScanLane
 
     app.wsgi_app = ScanLane(app, app.wsgi_app)  # inside the request bound, like every request
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
+    app.before_request(limit_body)  # before CSRF's hook reads a form
     _init_extensions(app)
+    app.wsgi_app = SecureTransport(app.wsgi_app)
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -140,6 +143,9 @@ def _init_extensions(app: Flask) -> None:
         engineio_logger=False,
         **cors,
     )
+    from server.live import guard
+
+    guard.install(app, socketio.server)
 
 
 def _init_jobs(app: Flask) -> None:
@@ -190,6 +196,7 @@ BLUEPRINTS = (
     "server.notifications.views",
     "server.privacy.views",
     "server.audit.views",
+    "server.health",
 )
 
 
@@ -217,11 +224,7 @@ def _install_request_edges(app: Flask) -> None:
             db.session.rollback()
         return response
 
-    @app.after_request
-    def _security_headers(response):
-        for name, value in SECURITY_HEADERS:
-            response.headers.setdefault(name, value)
-        return response
+    app.after_request(page_headers)
 
     @app.context_processor
     def _template_globals():

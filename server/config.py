@@ -43,6 +43,10 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
 
+    # Bodies are read whole (JSON, forms): nothing we accept is bigger, save the class list upload,
+    # which says so itself (`security.body_limit`). Bigger: 413, in the SPEC's JSON under /api/.
+    MAX_CONTENT_LENGTH = 256 * 1024
+
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("ru", "en")
@@ -60,6 +64,11 @@ class Config:
 
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Redis down must not take logins, pairing and registration down with it: limits are then counted
+    # in this process's memory (per process, so looser with several) until Redis answers again, and a
+    # Redis that does not answer is given up on within half a second.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     REGISTRATION_RATE_LIMIT = os.environ.get("REGISTRATION_RATE_LIMIT", "20 per minute")
     # Proxies in front of the app whose X-Forwarded-For/-Proto/-Host we believe (nginx: 1). Rate
     # limits are per client address; behind a proxy that is not trusted every client looks the same.
@@ -76,6 +85,8 @@ class Config:
     INVITATION_HOURS = 48
     REMEMBER_DAYS = min(int(os.environ.get("REMEMBER_DAYS", "30")), 30)
     KIOSK_PAIR_RATE_LIMIT = "10 per minute"
+    # Per kiosk: staff look up the odd student who forgot the ticket, nobody pages through the day.
+    KIOSK_SEARCH_RATE_LIMIT = os.environ.get("KIOSK_SEARCH_RATE_LIMIT", "20 per minute; 200 per hour")
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
 
@@ -92,6 +103,14 @@ class Config:
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH") or None  # default: instance/huey.sqlite
     HUEY_NAME = os.environ.get("HUEY_NAME", "propusk")  # the queue's name (Redis keys, SQLite rows)
     WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "4"))
+    # Each WebSocket holds a worker thread for its life (server/live/guard.py): sessions per process
+    # stay below the threads, so a quarter of them always serve pages, logins and kiosks.
+    SOCKETIO_MAX_CONNECTIONS = int(
+        os.environ.get("SOCKETIO_MAX_CONNECTIONS")
+        or int(os.environ.get("GUNICORN_THREADS", "400")) * 3 // 4
+    )
+    SOCKETIO_MAX_PER_CLIENT = int(os.environ.get("SOCKETIO_MAX_PER_CLIENT", "20"))
+    SOCKETIO_JOIN_SECONDS = float(os.environ.get("SOCKETIO_JOIN_SECONDS", "5"))
     TENANT_CACHE_SECONDS = 30
     SIGNING_KEY_CACHE_SECONDS = 10
     # Personal data of a season is erased this many days after it ends (31 August), by the daily job.
@@ -123,6 +142,7 @@ class TestConfig(Config):
     LOGIN_ACCOUNT_RATE_LIMIT = "100000 per minute"
     RESET_RATE_LIMIT = "100000 per minute"
     KIOSK_PAIR_RATE_LIMIT = "100000 per minute"
+    KIOSK_SEARCH_RATE_LIMIT = "100000 per minute"
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"

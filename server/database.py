@@ -87,6 +87,21 @@ def statement_transactions(view):
     return run
 
 
+def end_reads() -> None:
+    """End the request's transaction before slow work that needs no database (parsing an upload).
+
+    On SQLite every transaction takes the write lock at BEGIN (IMMEDIATE): a request that parses a
+    file inside one keeps every kiosk's scan waiting. Only for a request that has written nothing
+    yet: what it reads afterwards comes in a new transaction, committed at the request's edge.
+    """
+    from server.extensions import db
+
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_reads() after a write: the write would be committed early")
+    session.commit()
+
+
 class DriverStatement:
     """A Core statement compiled once per database and run straight on the driver's cursor.
 

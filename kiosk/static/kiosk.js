@@ -324,7 +324,7 @@ let searchTimer = null;
 
 async function search(query) {
   const results = $("search-results");
-  if (query.trim().length < 2) {
+  if (query.trim().length < 3) {
     results.replaceChildren();
     return;
   }
@@ -335,7 +335,7 @@ async function search(query) {
         const li = el("li", "k-row");
         const who = el("div", "k-row-main");
         who.append(
-          el("div", "k-row-name", item.full_name),
+          el("div", "k-row-name", item.short_name),
           el("div", "k-muted", `${item.grade} класс · ${item.school} · ${item.event}`)
         );
         const button = el("button");

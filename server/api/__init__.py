@@ -40,7 +40,10 @@ def domain_error_response(error: DomainError):
 
 def parse_body(model: type[M]) -> M:
     """Validate the JSON body against a pydantic model; anything else is a 422 in the SPEC's form."""
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # JSON nested past Python's recursion limit
+        payload = None
     if not isinstance(payload, dict):
         raise Invalid("Ожидается JSON-объект в теле запроса.", code="invalid_json")
     try:

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from server.api import PREFIX, domain_error_response, error_response
@@ -44,6 +45,18 @@ def install(app: Flask) -> None:
         if _wants_json():
             return domain_error_response(error)
         return _page(error.status, error.message)
+
+    @app.errorhandler(DataError)
+    def _data(error: DataError):
+        """A value the database refuses (a number past its `integer`, a NUL in text): bad input, not
+        our failure. Logged by route only: the statement's parameters are the user's data."""
+        db.session.rollback()
+        route = request.url_rule.rule if request.url_rule else "?"
+        log.warning("database refused a value on %s %s", request.method, route)
+        code, message = CODES[422]
+        if _wants_json():
+            return error_response(422, code, message)
+        return _page(422, message)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -150,8 +151,13 @@ def list_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.kind)))
 
 
+YEARS = range(2000, 2101)  # events happen in these; a year 1 or 9999 only overflows conversions
+
+
 def as_utc(moment: datetime, tz: ZoneInfo) -> datetime:
     """Times without an offset are the region's wall-clock time."""
+    if moment.year not in YEARS:
+        raise Invalid("Проверьте даты: год должен быть между 2000 и 2100.", code="invalid_times")
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
 
 
@@ -219,7 +225,7 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
     event.capacity = data.capacity
     event.grade_min, event.grade_max = data.grade_min, data.grade_max
     event.description = (data.description or "").strip()
-    event.broadcast_url = (data.broadcast_url or "").strip() or None
+    event.broadcast_url = broadcast_link(data.broadcast_url)
     event.quota_deadline = as_utc(data.quota_deadline, tz) if data.quota_deadline else None
     _set_quotas(event, dict(data.quotas))
     db.session.add(event)
@@ -250,6 +256,8 @@ def _set_quotas(event: Event, wanted: dict[int, int]) -> None:
 def events_query(*, programme_kind: str | None = None, upcoming_from: datetime | None = None):
     query = select(Event).order_by(Event.starts_at, Event.id)
     if programme_kind:
+        if programme_kind not in ProgrammeKind._value2member_map_:
+            raise Invalid("Неизвестная программа: open_day или trial.", code="unknown_programme")
         query = query.join(Programme, Programme.id == Event.programme_id).where(
             Programme.kind == ProgrammeKind(programme_kind)
         )
@@ -271,3 +279,18 @@ def admitted_counts(event_ids: list[int]) -> dict[int, int]:
     from tenants.scoping import required_tenant_id
 
     return totals(required_tenant_id(), event_ids)
+
+
+def broadcast_link(url: str | None) -> str | None:
+    """A broadcast link is an `https:` address of some host, nothing else: the ticket's join link
+    forwards every student to it, so `javascript:`, `data:` or plain `http:` never get there."""
+    url = (url or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() or ord(c) < 32 for c in url):
+        raise Invalid(
+            "Ссылка на трансляцию должна начинаться с https:// — например, https://vk.com/video…",
+            code="invalid_broadcast_url",
+        )
+    return url

@@ -10,8 +10,9 @@ from datetime import datetime
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.accounts.auth import (
     admit_kiosk,
@@ -20,6 +21,7 @@ from server.accounts.auth import (
     check_access,
     kiosk_bearer,
     kiosk_seen_every,
+    kiosk_token,
 )
 from server.accounts.models import Role
 from server.accounts.services import membership_in
@@ -29,6 +31,7 @@ from server.checkins import groups, kiosks, offline, services, today
 from server.database import statement_transactions
 from server.errors import NotFound
 from server.extensions import limiter
+from server.security import token_hash
 
 bp = api_blueprint("checkins_api", __name__)
 
@@ -57,6 +60,14 @@ class OfflineScanIn(Strict):
     code: str = Field(min_length=1, max_length=300)
     scan_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     scanned_at: datetime
+
+    @field_validator("scanned_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        """A device's clock, not year 1 or 9999 (their conversions to UTC overflow)."""
+        if not 2000 <= value.year <= 2100:
+            raise ValueError("время скана вне 2000–2100 годов")
+        return value
 
 
 class BulkIn(Strict):
@@ -104,8 +115,16 @@ def kiosk_only(view):
 @limiter.request_filter
 def _kiosk_endpoint() -> bool:
     """Kiosk endpoints answer nothing but a paired kiosk's 256-bit token and carry no rate limit, so
-    the limiter's bookkeeping is skipped on them: the door's scan is the busiest request there is."""
-    return getattr(current_app.view_functions.get(request.endpoint), "kiosk_only", False)
+    the limiter's bookkeeping is skipped on them: the door's scan is the busiest request there is.
+    The search by surname is the exception (`per_kiosk_limit`): it reads names."""
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(view, "kiosk_only", False) and not getattr(view, "per_kiosk_limit", False)
+
+
+def _kiosk_key() -> str:
+    """Rate-limit key of a kiosk: its token's hash (one kiosk, wherever it connects from)."""
+    token = kiosk_token(request.headers.get("Authorization"))
+    return f"kiosk:{token_hash(token)}" if token else f"addr:{get_remote_address()}"
 
 
 def _kiosk():
@@ -250,9 +269,16 @@ def kiosk_offline():
 
 @bp.get("/<tenant>/kiosk/search")
 @kiosk_only
-@documented("Today's registrations at the venue by surname (manual admission)")
+@limiter.limit(lambda: current_app.config["KIOSK_SEARCH_RATE_LIMIT"], key_func=_kiosk_key)
+@documented(
+    "Today's registrations at the venue by surname, short names (≥ 3 letters; rate-limited, audited)",
+    responses={429: "too many searches from this kiosk"},
+)
 def kiosk_search():
     return jsonify(items=today.find_registrations(_kiosk(), request.args.get("q", "")))
+
+
+kiosk_search.per_kiosk_limit = True  # type: ignore[attr-defined]
 
 
 @bp.post("/<tenant>/kiosk/manual")

@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from server.audit import services as audit
 from server.catalog.models import Event
 from server.checkins.kiosks import DoorKiosk
 from server.checkins.models import Checkin, ScanResult
 from server.checkins.services import door_details
 from server.database import utcnow
+from server.errors import Invalid
 from server.extensions import db
 from server.text import normalise_name
 from server.tickets.models import Student, Ticket, TicketStatus
@@ -44,35 +46,53 @@ def todays_events(kiosk: DoorKiosk, now: datetime | None = None) -> list[Event]:
     )
 
 
+SEARCH_MIN_LETTERS = 3
+
+
 def find_registrations(kiosk: DoorKiosk, surname: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Today's tickets at this venue whose surname starts with what the staff typed."""
+    """Today's tickets at this venue whose surname starts with what the staff typed, by short name.
+
+    A stolen kiosk must not read the day's full names: at least three letters (two-letter prefixes
+    harvested every name in seconds), short names only, and each search audited with what it showed.
+    """
     needle = normalise_name(surname or "")
-    if len(needle) < 2:
-        return []
+    if sum(ch.isalpha() for ch in needle) < SEARCH_MIN_LETTERS:
+        raise Invalid("Введите не меньше трёх букв фамилии.", code="query_too_short")
     event_ids = [e.id for e in todays_events(kiosk)]
-    if not event_ids:
-        return []
-    tickets = db.session.scalars(
-        select(Ticket)
-        .join(Student, Student.id == Ticket.student_id)
-        .where(
-            Ticket.event_id.in_(event_ids),
-            Ticket.status == TicketStatus.ACTIVE,
-            Student.search_last_name.startswith(needle, autoescape=True),
-        )
-        .options(joinedload(Ticket.event), joinedload(Ticket.student).joinedload(Student.school))
-        .order_by(Student.search_last_name, Student.first_name)
-        .limit(limit)
-    ).all()
+    tickets = _matching_tickets(event_ids, needle, limit) if event_ids else []
+    audit.record(
+        "kiosk.search",
+        "kiosk",
+        kiosk.id,
+        kiosk_id=kiosk.id,
+        letters=len(needle),
+        ticket_ids=[t.id for t in tickets],
+    )
     admitted = admitted_times([t.id for t in tickets])
     return [
         {
             **door_details(t),
-            "full_name": t.student.full_name,
             "checked_in_at": admitted[t.id].isoformat() if t.id in admitted else None,
         }
         for t in tickets
     ]
+
+
+def _matching_tickets(event_ids: list[int], needle: str, limit: int) -> list[Ticket]:
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .join(Student, Student.id == Ticket.student_id)
+            .where(
+                Ticket.event_id.in_(event_ids),
+                Ticket.status == TicketStatus.ACTIVE,
+                Student.search_last_name.startswith(needle, autoescape=True),
+            )
+            .options(joinedload(Ticket.event), joinedload(Ticket.student).joinedload(Student.school))
+            .order_by(Student.search_last_name, Student.first_name)
+            .limit(limit)
+        )
+    )
 
 
 def admitted_times(ticket_ids: list[int]) -> dict[int, datetime]:

@@ -97,8 +97,9 @@ def kiosk_revoke(kiosk_id: int):
 def join_online(access_token: str):
     """Opening the personal link inside the window admits (once) and forwards to the broadcast."""
     answer, event = services.join_online(access_token)
-    if answer.result.value in ("ok", "already_checked_in") and event.broadcast_url:
-        return redirect(event.broadcast_url)
+    link = event.broadcast_url or ""
+    if answer.result.value in ("ok", "already_checked_in") and link.startswith("https://"):
+        return redirect(link)
     message = answer.message
     if answer.admitted or answer.result.value == "already_checked_in":
         message = "Вы отмечены. Ссылка на трансляцию появится здесь, когда организатор её добавит."

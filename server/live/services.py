@@ -79,8 +79,10 @@ class Filters:
         """Lenient: a bad date means today (in the region), a bad programme means all programmes."""
         try:
             wanted_day = date.fromisoformat(day) if day else None
-        except ValueError:
+        except (TypeError, ValueError):
             wanted_day = None
+        if wanted_day is not None and not 2000 <= wanted_day.year <= 2100:
+            wanted_day = None  # year 1 or 9999: the day's bounds in UTC would overflow
         try:
             kind = ProgrammeKind(programme) if programme else None
         except ValueError:

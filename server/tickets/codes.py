@@ -33,6 +33,7 @@ from server.tickets.models import SigningKey
 
 VERSION = 1
 _HEADER = struct.Struct(">BBIII")
+MAX_ID = 2**31 - 1  # ids are PostgreSQL `integer`s; the code's fields are unsigned 32-bit
 SIGNATURE_BYTES = 64
 CODE_LENGTH = 125  # base32 of 78 bytes, without padding
 
@@ -214,6 +215,8 @@ def _decoded(code: str) -> tuple[CodePayload, bytes] | None:
         return None
     version_kind, key_id, tenant_id, object_id, event_id = _HEADER.unpack(raw[: _HEADER.size])
     if version_kind >> 4 != VERSION or (version_kind & 0x0F) not in CodeKind._value2member_map_:
+        return None
+    if max(tenant_id, object_id, event_id) > MAX_ID:  # never issued: no row has such an id
         return None
     return CodePayload(CodeKind(version_kind & 0x0F), key_id, tenant_id, object_id, event_id), raw
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import zipfile
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -28,6 +31,13 @@ from server.tickets.models import ClassGroup, ConsentMethod, Student, Ticket, Ti
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 300
+# An XLSX is a zip: 510 KB of it once held a million rows (129 s of CPU, 725 MB) and one cell of
+# 300 MB. A class list unpacks to a few hundred KB; we refuse before unpacking past these.
+MAX_UNPACKED_BYTES = 8 * 1024 * 1024
+MAX_ZIP_ENTRIES = 100
+MAX_COLUMNS = 30
+MAX_CELL = 200  # characters: a name is at most 100; longer cells are cut and the row refused
+MAX_BLANK_ROWS = 1000  # blank rows read past before the list is deemed over
 REQUIRED = {"фамилия": "last_name", "имя": "first_name", "отчество": "middle_name", "класс": "class"}
 OPTIONAL = {
     "родитель": "guardian",
@@ -56,6 +66,19 @@ class Row:
         return not self.problems
 
     @property
+    def too_long(self) -> bool:
+        """A cell past MAX_CELL (cut when read, or sent back so by a confirm form)."""
+        cells = (
+            self.last_name,
+            self.first_name,
+            self.middle_name,
+            self.class_label,
+            self.guardian,
+            self.phone,
+        )
+        return any(len(c) > MAX_CELL for c in cells)
+
+    @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
 
@@ -65,9 +88,32 @@ class Row:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> Row:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "problems"}
-        return cls(**known)
+    def from_dict(cls, data: object) -> Row:
+        """A row as the preview's form sent it back; anything else is refused, not trusted."""
+        if not isinstance(data, dict):
+            raise Invalid(_BAD_ROWS, code="bad_rows")
+        line = data.get("line")
+        texts = {name: data.get(name, "") for name in _TEXT_FIELDS}
+        if type(line) is not int or not 0 < line <= 1_000_000 or not all(
+            isinstance(v, str) for v in texts.values()
+        ):
+            raise Invalid(_BAD_ROWS, code="bad_rows")
+        return cls(line=line, **texts)
+
+
+_TEXT_FIELDS = ("last_name", "first_name", "middle_name", "class_label", "guardian", "phone")
+_BAD_ROWS = "Список учеников пришёл повреждённым. Загрузите файл ещё раз."
+
+
+def confirmed_rows(raw: str | None) -> list[Row]:
+    """The rows the preview's confirm form posts back (JSON), checked for shape and count."""
+    try:
+        data = json.loads(raw or "[]")
+    except (ValueError, RecursionError):
+        raise Invalid(_BAD_ROWS, code="bad_rows") from None
+    if not isinstance(data, list) or len(data) > MAX_ROWS:
+        raise Invalid(_BAD_ROWS, code="bad_rows")
+    return [Row.from_dict(item) for item in data]
 
 
 @dataclass
@@ -116,23 +162,72 @@ def _csv_cells(data: bytes, notes: list[str]) -> list[list[str]]:
     text = _decode(data, notes)
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
-    return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    try:
+        return _bounded(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error:  # e.g. a field past the csv module's own limit
+        raise Invalid("Не удалось прочитать файл CSV. Сохраните его как XLSX.", code="bad_file") from None
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip that would unpack past our bounds, from its directory, before unpacking anything.
+
+    `zipfile` stops each member at its declared size, so a member that lies gets no further.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise Invalid("Не удалось прочитать файл Excel. Сохраните его как XLSX.", code="bad_file") from None
+    if len(members) > MAX_ZIP_ENTRIES or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise Invalid(
+            "Файл Excel слишком большой для списка класса. Оставьте в нём один лист со списком.",
+            code="file_too_large",
+        )
 
 
 def _xlsx_cells(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    _check_zip(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or non-XLSX file
         raise Invalid("Не удалось прочитать файл Excel. Сохраните его как XLSX.", code="bad_file") from None
-    sheet = book.active
-    cells = [
-        ["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v) for v in row]
-        for row in sheet.iter_rows(values_only=True)
-    ]
-    book.close()
-    return cells
+    try:
+        rows = book.active.iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        return _bounded(
+            ["" if v is None else str(int(v) if isinstance(v, float) and v.is_integer() else v) for v in row]
+            for row in rows
+        )
+    except DomainError:
+        raise
+    except Exception:
+        raise Invalid("Не удалось прочитать файл Excel. Сохраните его как XLSX.", code="bad_file") from None
+    finally:
+        book.close()
+
+
+def _bounded(rows: Iterable[list[str]]) -> list[list[str]]:
+    """The file's rows, read no further than a class list can reach: the header and MAX_ROWS filled
+    rows (one more is refused without reading the rest), MAX_COLUMNS cells, cells cut past MAX_CELL."""
+    kept: list[list[str]] = []
+    filled = blank = 0
+    for row in rows:
+        cells = [(c or "")[: MAX_CELL + 1].strip() for c in row[:MAX_COLUMNS]]
+        if not any(cells):
+            blank += 1
+            if blank > MAX_BLANK_ROWS:
+                break
+            if kept:  # inside the list: kept, so line numbers stay those of the file
+                kept.append([])
+            continue
+        filled += 1
+        if filled > MAX_ROWS + 1:  # + the header
+            raise Invalid(
+                f"В файле больше {MAX_ROWS} учеников; за раз можно загрузить до {MAX_ROWS}.",
+                code="too_many_rows",
+            )
+        kept.append(cells)
+    return kept
 
 
 def read_table(filename: str, data: bytes, notes: list[str]) -> list[list[str]]:
@@ -210,10 +305,6 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
                 phone=cell("phone"),
             )
         )
-    if len(rows) > MAX_ROWS:
-        raise Invalid(
-            f"В файле {len(rows)} строк; за раз можно загрузить до {MAX_ROWS}.", code="too_many_rows"
-        )
     if not rows:
         raise Invalid("В файле только заголовок — учеников нет.", code="empty_file")
     return Parsed(rows, notes)
@@ -227,6 +318,9 @@ def check_rows(event: Event, school_id: int, rows: list[Row]) -> list[Row]:
     seen: dict[tuple[str, int], int] = {}
     for row in rows:
         row.problems = []
+        if row.too_long:
+            row.problems.append(f"Слишком длинное значение: в ячейке не больше {MAX_CELL} символов.")
+            continue
         try:
             row.last_name = services.clean_name(row.last_name, "фамилия")
             row.first_name = services.clean_name(row.first_name, "имя")

@@ -13,9 +13,10 @@ from server.accounts.models import Role
 from server.audit.services import record
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
-from server.database import utcnow
+from server.database import end_reads, utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
+from server.security import body_limit
 from server.tickets import importing, printing, quotas, rules, services
 from server.tickets.models import ClassGroup, Student, Ticket, TicketStatus
 from tenants.scoping import get_or_404
@@ -115,6 +116,7 @@ def _import_school(principal, raw: str | None) -> School | None:
 
 
 @bp.route("/events/<int:event_id>/import", methods=["GET", "POST"])
+@body_limit(importing.MAX_BYTES + 64 * 1024)  # the file and the form around it
 @roles_required(*REGISTRARS)
 def import_class(event_id: int):
     """Upload → preview with each row's problems → confirm → summary."""
@@ -146,7 +148,7 @@ def import_class(event_id: int):
                 code="consent_required",
             )
         if form.get("step") == "confirm":
-            rows = [importing.Row.from_dict(r) for r in json.loads(form.get("rows") or "[]")]
+            rows = importing.confirmed_rows(form.get("rows"))
             result = importing.register_class(
                 event.id,
                 school.id,
@@ -161,7 +163,9 @@ def import_class(event_id: int):
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise Invalid("Выберите файл со списком класса (CSV или XLSX).", code="no_file")
-        parsed = importing.parse_upload(upload.filename, upload.read(importing.MAX_BYTES + 1))
+        data = upload.read(importing.MAX_BYTES + 1)
+        end_reads()  # no write lock held while a file is parsed
+        parsed = importing.parse_upload(upload.filename, data)
         rows = importing.check_rows(event, school.id, parsed.rows)
     except (DomainError, ValueError) as error:
         message = error.message if isinstance(error, DomainError) else "Проверьте дату сбора согласий."

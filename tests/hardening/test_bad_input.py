@@ -1,0 +1,153 @@
+"""No 500 on bad input: ids past PostgreSQL's `integer`, NUL characters, year-1 datetimes, JSON nested
+100,000 deep, unknown enum values, codes carrying huge ids, a newline in `next`."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.extensions import db
+from server.tickets import codes
+from tenants.scoping import tenant_scope
+from tests.conftest import PASSWORD, bearer, login
+from tests.kiosk.helpers import paired_kiosk
+from tests.kiosk.test_checkins import _venue_of
+
+BIG = 2**31
+
+
+@pytest.fixture
+def door(app, client, world):
+    email, token = world.user(world.a)
+    event = world.event(world.a)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+    return {"email": email, "coordinator": bearer(token), "kiosk": kiosk, "event": event}
+
+
+def _event(venue: int, starts: str, ends: str) -> dict:
+    return {
+        "title": "Проба",
+        "programme": "trial",
+        "format": "in_person",
+        "venue_id": venue,
+        "starts_at": starts,
+        "ends_at": ends,
+        "capacity": 5,
+        "grade_min": 6,
+        "grade_max": 11,
+    }
+
+
+def _api_requests(door, venue):
+    coordinator, kiosk = door["coordinator"], door["kiosk"].headers
+    offline = {"code": "X" * 125, "scan_id": "abcdefgh1", "scanned_at": "0001-01-01T00:00:00+05:00"}
+    return {
+        "event id past integer": ("get", f"/api/v1/yaroslavl/events/{BIG}", coordinator, None),
+        "body id past integer": (
+            "post",
+            "/api/v1/yaroslavl/schools",
+            coordinator,
+            {"name": "Школа", "municipality_id": BIG},
+        ),
+        "NUL in a name": ("post", "/api/v1/yaroslavl/municipalities", coordinator, {"name": "А\x00Б"}),
+        "unknown programme": ("get", "/api/v1/yaroslavl/events?programme=bogus", coordinator, None),
+        "year 1": (
+            "post",
+            "/api/v1/yaroslavl/events",
+            coordinator,
+            _event(venue, "0001-01-01T00:00:00", "0001-01-01T02:00:00"),
+        ),
+        "year 1 with offset": (
+            "post",
+            "/api/v1/yaroslavl/events",
+            coordinator,
+            _event(venue, "0001-01-01T00:00:00+05:00", "0001-01-01T02:00:00+05:00"),
+        ),
+        "year 9999": (
+            "post",
+            "/api/v1/yaroslavl/events",
+            coordinator,
+            _event(venue, "9999-12-31T23:00:00-05:00", "9999-12-31T23:30:00-05:00"),
+        ),
+        "offline scan in year 1": ("post", "/api/v1/yaroslavl/checkins/bulk", kiosk, {"items": [offline]}),
+        "manual ticket id past integer": (
+            "post",
+            "/api/v1/yaroslavl/kiosk/manual",
+            kiosk,
+            {"ticket_id": BIG},
+        ),
+    }
+
+
+CASES = [
+    "event id past integer",
+    "body id past integer",
+    "NUL in a name",
+    "unknown programme",
+    "year 1",
+    "year 1 with offset",
+    "year 9999",
+    "offline scan in year 1",
+    "manual ticket id past integer",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_api_answers_bad_input_in_the_specs_form(app, client, world, door, case):
+    venue = _venue_of(app, world.a, door["event"])
+    method, url, headers, body = _api_requests(door, venue)[case]
+
+    response = getattr(client, method)(url, headers=headers, json=body)
+
+    assert response.status_code in (404, 422), response.status_code
+    assert set(response.get_json()["error"]) >= {"code", "message"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/yaroslavl/municipalities", "/api/v1/yaroslavl/checkins"])
+def test_json_nested_100000_deep_is_invalid_not_a_crash(client, door, path):
+    headers = door["kiosk"].headers if path.endswith("checkins") else door["coordinator"]
+    deep = "[" * 100_000 + "]" * 100_000
+
+    response = client.post(path, headers=headers, data=deep, content_type="application/json")
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_a_code_carrying_an_id_past_integer_is_invalid_at_the_door(app, client, world, door):
+    with app.app_context(), tenant_scope(world.a.id):
+        key = codes.ensure_key(world.a.id)
+        db.session.commit()
+        header = codes._HEADER.pack(
+            (codes.VERSION << 4) | codes.CodeKind.TICKET, key.key_id, world.a.id, BIG, BIG
+        )
+    forged = codes._b32encode(header + bytes(codes.SIGNATURE_BYTES))
+
+    response = client.post("/api/v1/yaroslavl/checkins", json={"code": forged}, headers=door["kiosk"].headers)
+
+    assert response.status_code == 200 and response.get_json()["result"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/yaroslavl/events/{BIG}",
+        f"/yaroslavl/e/{BIG}",
+        "/yaroslavl/live?programme=bogus&date=0001-01-01",
+        "/yaroslavl/schools?q=%00",
+        f"/yaroslavl/events/1/school-quotas?municipality_id={BIG}",
+    ],
+)
+def test_pages_answer_bad_input_without_a_500(client, door, path):
+    login(client, door["email"])
+
+    response = client.get(path)
+
+    assert response.status_code in (200, 404, 422)
+
+
+@pytest.mark.parametrize("next_url", ["/%0a//evil.example", "/x%0d%0aSet-Cookie:a=b"])
+def test_a_control_character_in_next_is_ignored(client, door, next_url):
+    response = client.post(f"/login?next={next_url}", data={"email": door["email"], "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert "evil" not in response.headers["Location"] and "Set-Cookie:a" not in response.headers["Location"]
