@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 
 from server.accounts.auth import roles_required
 from server.accounts.models import Role
 from server.catalog.models import Event
+from server.downloads import download
 from server.reports.exports import attendance_csv, attendance_xlsx
 from server.reports.services import event_attendance
 from tenants.scoping import get_or_404
@@ -25,8 +26,4 @@ def attendance_export(event_id: int, fmt: str):
     event = get_or_404(Event, event_id)
     report = event_attendance(event) | {"title": event.title}
     mimetype, render = FORMATS[fmt]
-    return Response(
-        render(report),
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="attendance-{event.id}.{fmt}"'},
-    )
+    return download(render(report), mimetype, f"Посещаемость — {event.title}.{fmt}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from server.accounts.auth import page_principal, roles_required
@@ -13,6 +13,7 @@ from server.accounts.models import Role
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
 from server.database import utcnow
+from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.tickets import importing, printing, quotas, rules, services
@@ -196,8 +197,8 @@ def class_sheet(group_id: int):
         )
     )
     body = printing.class_sheet(group, event, school, tickets, g.tenant.tz)
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="class-{group.label}-{event.id}.pdf"'
+    filename = f"Класс {group.label} — {school.name} — {event.title}.pdf"
+    response = download(body, "application/pdf", filename, inline=True)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -25,6 +25,7 @@ from wtforms.validators import Length, Optional
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, EventFormat
 from server.database import utcnow
+from server.downloads import download
 from server.errors import DomainError
 from server.extensions import db, limiter
 from server.tickets import calendar, pdf, printing, qr, services
@@ -206,8 +207,8 @@ def ticket_pdf(token: str):
     ticket = _ticket(token)
     if ticket.status != TicketStatus.ACTIVE:
         abort(404)
-    response = Response(pdf.ticket_pdf(printing.card_of(ticket), g.tenant.tz), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="ticket-{ticket.id}.pdf"'
+    body = pdf.ticket_pdf(printing.card_of(ticket), g.tenant.tz)
+    response = download(body, "application/pdf", f"Билет — {ticket.event.title}.pdf", inline=True)
     return _private(response)
 
 
@@ -226,8 +227,7 @@ def ticket_ics(token: str):
         url=url,
         description=f"Билет: {url}",
     )
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'
+    response = download(body, "text/calendar", f"{event.title}.ics")
     return _private(response)
 
 
