@@ -4,6 +4,7 @@ names, worker errors): the Flask test client is lenient where gunicorn refuses."
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -66,3 +67,18 @@ def gunicorn(database_url: str, log: Path | None = None, **settings: str) -> Ite
             yield base
         finally:
             stop(process)
+
+
+def signed_in(base: str, email: str, password: str) -> requests.Session:
+    """A browser-like session signed in through the login form (CSRF token included)."""
+    session = requests.Session()
+    form = session.get(f"{base}/login", timeout=30).text
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    answer = session.post(
+        f"{base}/login",
+        data={"email": email, "password": password, "csrf_token": csrf},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert answer.status_code == 302, f"{email} could not sign in"
+    return session

@@ -3,7 +3,6 @@ Russian page, every download opens. Built from the URL map: a new GET route is c
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +15,7 @@ from sqlalchemy import create_engine, text
 from server.demo import DEMO_PASSWORD, PLATFORM_ADMIN
 from tests.conftest import _wipe
 from tests.crawl import Crawl, Ids, route_urls, text_of_values
-from tests.production import ROOT, gunicorn, production_env
+from tests.production import ROOT, gunicorn, production_env, signed_in
 
 PEOPLE = {
     "coordinator": "coordinator@yaroslavl.demo",
@@ -37,22 +36,6 @@ MUST_OPEN = {
     "parent": {"tickets_views.open_events", "tickets_views.register", "tickets_views.ticket_page",
                "tickets_views.ticket_pdf", "tickets_views.ticket_ics"},
 }  # fmt: skip
-
-
-def _sign_in(base: str, email: str | None) -> requests.Session:
-    session = requests.Session()
-    if email is None:
-        return session
-    form = session.get(f"{base}/login", timeout=30).text
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
-    answer = session.post(
-        f"{base}/login",
-        data={"email": email, "password": DEMO_PASSWORD, "csrf_token": csrf},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert answer.status_code == 302, f"{email} could not sign in"
-    return session
 
 
 def _api_tokens(app) -> dict[str, str]:
@@ -100,7 +83,8 @@ def test_every_role_crawls_every_page_and_download_through_gunicorn(app, demo, d
     with gunicorn(database_url, log) as base:
 
         def walk(role: str) -> Crawl:
-            session = _sign_in(base, PEOPLE[role])
+            email = PEOPLE[role]
+            session = signed_in(base, email, DEMO_PASSWORD) if email else requests.Session()
             return Crawl(base, session, app.url_map, data, api_tokens.get(role)).run(["/", *urls])
 
         with ThreadPoolExecutor(3) as pool:
