@@ -37,13 +37,14 @@ def start_gunicorn(database_url: str, port: int, output=subprocess.DEVNULL, **se
     )
 
 
-def wait_until_up(base: str, process: subprocess.Popen, seconds: float = 30) -> None:
+def wait_until_up(base: str, process: subprocess.Popen, seconds: float = 120) -> None:
+    """Until the worker answers: it loads the app after gunicorn listens (seconds on a busy machine)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {process.returncode}")
         try:
-            requests.get(f"{base}/login", timeout=10)
+            requests.get(f"{base}/login", timeout=60)
             return
         except requests.ConnectionError:
             time.sleep(0.1)

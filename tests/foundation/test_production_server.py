@@ -54,7 +54,7 @@ def test_an_api_pool_of_two_workers_spreads_kiosk_connections_across_both(app, w
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
         for _ in range(300):
             try:
-                requests.get(f"{base}/login", timeout=10)
+                requests.get(f"{base}/login", timeout=60)  # the app loads after gunicorn listens
                 if len(children.read_text().split()) == 2:
                     break
             except requests.ConnectionError:
