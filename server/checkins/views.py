@@ -8,17 +8,19 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from markupsafe import Markup
 from wtforms import SelectChoice
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.catalog.models import EventFormat
 from server.catalog.services import list_venues
 from server.checkins import groups, kiosks, services
 from server.checkins.forms import KioskForm
-from server.errors import DomainError
+from server.errors import DomainError, NotFound
 from server.extensions import db
+from server.tickets.services import ticket_by_token
 
 bp = Blueprint("checkins", __name__)
 
@@ -94,12 +96,30 @@ def kiosk_revoke(kiosk_id: int):
 
 
 @bp.get("/<tenant>/t/<access_token>/join")
+def join_online_page(access_token: str):
+    """The personal link shows a button and admits nobody: a messenger's link preview opens it too."""
+    ticket = ticket_by_token(access_token)
+    if ticket is None:
+        abort(404)
+    in_person = ticket.event.format != EventFormat.ONLINE
+    message = "Это очное событие: покажите QR-код на входе." if in_person else None
+    return render_template("checkins/join.html", event=ticket.event, message=message, refused=in_person)
+
+
+@bp.post("/<tenant>/t/<access_token>/join")
 def join_online(access_token: str):
-    """Opening the personal link inside the window admits (once) and forwards to the broadcast."""
-    answer, event = services.join_online(access_token)
+    """The button: the same rules as the door admit once, then on to the broadcast."""
+    try:
+        answer, event = services.join_online(access_token)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        event = ticket_by_token(access_token).event
+        return render_template("checkins/join.html", event=event, message=error.message, refused=True)
     if answer.result.value in ("ok", "already_checked_in") and event.broadcast_url:
         return redirect(event.broadcast_url)
     message = answer.message
     if answer.admitted or answer.result.value == "already_checked_in":
         message = "Вы отмечены. Ссылка на трансляцию появится здесь, когда организатор её добавит."
-    return render_template("checkins/join.html", event=event, answer=answer, message=message)
+    refused = answer.result.value not in ("ok", "already_checked_in")
+    return render_template("checkins/join.html", event=event, message=message, refused=refused)

@@ -23,14 +23,15 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectF
 from wtforms.validators import Length, Optional
 
 from server.catalog import services as catalog
-from server.catalog.models import FORMAT_LABELS, Event, EventFormat
+from server.catalog.models import FORMAT_LABELS, Event
 from server.database import utcnow
 from server.downloads import download
 from server.errors import DomainError
 from server.extensions import db, limiter
-from server.tickets import calendar, pdf, printing, qr, services
+from server.tickets import calendar, links, pdf, printing, qr, services
 from server.tickets.consent import CONSENT_TEXT, CONSENT_VERSION
 from server.tickets.models import Ticket, TicketStatus
+from server.tickets.pdf import JOIN_HOW, JOIN_LABEL
 from server.tickets.staff_views import bp as staff_bp
 
 bp = Blueprint("tickets_views", __name__, url_prefix="/<tenant>")
@@ -180,6 +181,7 @@ def ticket_page(token: str):
         format_labels=FORMAT_LABELS,
         active=ticket.status == TicketStatus.ACTIVE,
         ended=ticket.event.ends_at <= utcnow(),
+        join_url=links.join_url(ticket),
         body_class="public",
     )
     return _private(Response(html))
@@ -216,16 +218,16 @@ def ticket_pdf(token: str):
 def ticket_ics(token: str):
     ticket = _ticket(token)
     event = ticket.event
-    online = event.format == EventFormat.ONLINE
-    url = url_for(".ticket_page", token=token, _external=True)
+    page, join = links.ticket_url(ticket), links.join_url(ticket)
+    description = f"{JOIN_LABEL}: {join}\n{JOIN_HOW}\nБилет: {page}" if join else f"Билет: {page}"
     body = calendar.ics(
         uid=f"ticket-{ticket.id}-{g.tenant.slug}@propusk",
         title=event.title,
         starts_at=event.starts_at,
         ends_at=event.ends_at,
-        location="Онлайн" if online else f"{event.venue.name}, {event.venue.address}",
-        url=url,
-        description=f"Билет: {url}",
+        location=join or f"{event.venue.name}, {event.venue.address}",
+        url=join or page,
+        description=description,
     )
     response = download(body, "text/calendar", f"{event.title}.ics")
     return _private(response)
