@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Enum, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from server.extensions import db
-from server.text import normalise_name
+from server.text import school_search_text
 from tenants.models import TenantScoped, tenant_fk
 
 
@@ -48,7 +48,8 @@ class School(TenantScoped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(300))
-    # Lower-cased, ё→е: what "type part of the school's name" matches against, on any database.
+    # Its words lower-cased, ё→е, with the usual abbreviations (server.text.school_search_text): what
+    # the typeahead matches word by word, on any database.
     search_name: Mapped[str] = mapped_column(String(300), index=True)
 
     municipality: Mapped[Municipality] = relationship(
@@ -58,7 +59,7 @@ class School(TenantScoped, db.Model):
 
     @validates("name")
     def _keep_search_name(self, key: str, name: str) -> str:
-        self.search_name = normalise_name(name)
+        self.search_name = school_search_text(name)
         return name
 
 

@@ -23,7 +23,7 @@ from server.catalog.models import (
 )
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.extensions import db
-from server.text import normalise_name
+from server.text import school_query_words
 
 
 def _clean(text: str | None, what: str, max_len: int) -> str:
@@ -83,9 +83,8 @@ def schools_query(principal: Principal | None = None, search: str | None = None)
         query = query.where(School.municipality_id == principal.membership.municipality_id)
     elif principal is not None and principal.is_(Role.SCHOOL):
         query = query.where(School.id == principal.membership.school_id)
-    if search:
-        needle = normalise_name(search).replace("\\", "").replace("%", "").replace("_", "")
-        query = query.where(School.search_name.contains(needle))
+    for word in school_query_words(search or ""):  # word by word, in any order, each a word's start
+        query = query.where(School.search_name.contains(" " + word))
     return query
 
 
