@@ -324,7 +324,9 @@ def test_staff_cancel_page_and_programme_limits(app, client, world):
     login(client, email)
     listing = client.get(f"/yaroslavl/events/{event}/tickets").get_data(as_text=True)
     assert "Иванов" in listing
-    client.post(f"/yaroslavl/tickets/{ticket_id}/cancel")
+    question = client.get(f"/yaroslavl/tickets/{ticket_id}/cancel").get_data(as_text=True)
+    assert "Отменить билет?" in question and "Да, отменить билет" in question
+    client.post(f"/yaroslavl/tickets/{ticket_id}/cancel", data={"confirmed": "1"})
     assert "отменён" in client.get(f"/yaroslavl/events/{event}/tickets").get_data(as_text=True)
     assert client.get("/yaroslavl/programmes").status_code == 403
 
