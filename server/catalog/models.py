@@ -30,7 +30,18 @@ PROGRAMME_LABELS = {
 FORMAT_LABELS = {EventFormat.IN_PERSON: "Очно", EventFormat.ONLINE: "Онлайн"}
 
 
-class Municipality(TenantScoped, db.Model):
+class Archivable:
+    """Reference data that is retired, never deleted: tickets, check-ins and reports keep pointing at
+    it, while forms, lists for families and the typeahead stop offering it."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Municipality(Archivable, TenantScoped, db.Model):
     __tablename__ = "municipalities"
     __scoped_args__ = (UniqueConstraint("tenant_id", "name"),)
 
@@ -38,7 +49,7 @@ class Municipality(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class School(TenantScoped, db.Model):
+class School(Archivable, TenantScoped, db.Model):
     __tablename__ = "schools"
     __scoped_args__ = (
         UniqueConstraint("tenant_id", "municipality_id", "name"),
@@ -63,7 +74,7 @@ class School(TenantScoped, db.Model):
         return name
 
 
-class Venue(TenantScoped, db.Model):
+class Venue(Archivable, TenantScoped, db.Model):
     """A college (ПОО), enterprise, ЦОПП or cluster site."""
 
     __tablename__ = "venues"
@@ -89,7 +100,7 @@ class Programme(TenantScoped, db.Model):
     checkin_opens_minutes: Mapped[int] = mapped_column(default=60)
 
 
-class Event(TenantScoped, db.Model):
+class Event(Archivable, TenantScoped, db.Model):
     """One session at a venue. `registered` is kept by the ticket service in the same transaction."""
 
     __tablename__ = "events"

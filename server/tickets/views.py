@@ -134,7 +134,7 @@ def register(event_id: int):
         form=form,
         refusal=refusal,
         candidates=candidates,
-        closed=event.ends_at <= now,
+        closed=event.ends_at <= now or event.archived,
         consent_text=CONSENT_TEXT,
         consent_version=CONSENT_VERSION,
         format_labels=FORMAT_LABELS,
