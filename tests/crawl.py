@@ -261,7 +261,7 @@ def route_urls(url_map: Map, ids: Ids) -> tuple[list[str], list[str]]:
     urls, unfilled = [], []
     adapter = url_map.bind("localhost")
     for rule in url_map.iter_rules():
-        if "GET" not in (rule.methods or ()) or any(
+        if (rule.methods is not None and "GET" not in rule.methods) or any(
             isinstance(c, PathConverter) for c in rule._converters.values()
         ):
             continue
