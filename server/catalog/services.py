@@ -124,7 +124,10 @@ def create_school(name: str, municipality_id: int | None, principal: Principal |
 
 
 def update_school(school: School, name: str, municipality_id: int | None) -> School:
-    school.municipality_id = _one(Municipality, municipality_id, "Муниципалитет").id
+    municipality = _one(Municipality, municipality_id, "Муниципалитет")
+    if municipality.id != school.municipality_id:
+        _not_archived(municipality)
+    school.municipality_id = municipality.id
     school.name = _clean(name, "название школы", 300)
     _flush_unique("Школа с таким названием в этом муниципалитете уже есть.")
     return school
@@ -213,7 +216,7 @@ class EventInput:
     quota_deadline: datetime | None = None
 
 
-def save_event(event: Event | None, data: EventInput, tz: ZoneInfo, now: datetime | None = None) -> Event:
+def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
     """Create or edit an event; every rule a coordinator can break is a Russian 422 here."""
     starts_at, ends_at = as_utc(data.starts_at, tz), as_utc(data.ends_at, tz)
     if ends_at <= starts_at:
@@ -251,7 +254,7 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo, now: datetim
         raise Invalid("Сумма квот больше вместимости события.", code="quotas_exceed_capacity")
     quota_deadline = as_utc(data.quota_deadline, tz) if data.quota_deadline else None
     if quota_deadline is not None and quota_deadline != event.quota_deadline:  # a kept one may pass
-        if quota_deadline <= (now or utcnow()):
+        if quota_deadline <= utcnow():
             raise Invalid(
                 "Срок квот уже прошёл: укажите дату и время в будущем или оставьте поле пустым.",
                 code="quota_deadline_past",
