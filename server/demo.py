@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from server.accounts.models import Role
-from server.accounts.services import create_user
+from server.accounts.services import create_user, find_user
 from server.catalog import services as catalog
 from server.catalog.models import Municipality, School
 from server.database import utcnow
@@ -24,6 +24,7 @@ from tenants.scoping import tenant_scope
 from tenants.services import create_tenant
 
 DEMO_PASSWORD = "propusk-demo-2026"
+PLATFORM_ADMIN = "admin@propusk.demo"
 
 YAROSLAVL = {
     "municipalities": {
@@ -134,6 +135,11 @@ def _build(slug: str, data: dict, prefix: str) -> tuple[Tenant, dict[str, str]]:
         for email, role, scope in people:
             create_user(email, password=DEMO_PASSWORD, tenant=tenant, role=role, **scope)
             logins[email] = role.value
+        # A kiosk at the first venue, waiting for its tablet (its code is renewed on the kiosks page).
+        from server.checkins.kiosks import create_kiosk
+
+        create_kiosk(venues[0].id, "Главный вход")
+        db.session.flush()  # its audit entry, while the region is in scope
         if slug == "yaroslavl":
             _register_students(tenant, schools)
     return tenant, logins
@@ -225,6 +231,8 @@ def build_demo() -> dict[str, dict[str, str]]:
         result[slug] = {
             f"{person}@{prefix}.demo": person for person in ("coordinator", "municipal", "school", "venue")
         }
+    if find_user(PLATFORM_ADMIN) is None:
+        create_user(PLATFORM_ADMIN, password=DEMO_PASSWORD, platform_admin=True)
     db.session.commit()
     return result
 
@@ -237,6 +245,7 @@ def demo_command(url: str) -> None:
     regions = build_demo()
     click.echo(f"Демо готово. Откройте {url}/login")
     click.echo(f"Пароль для всех демо-пользователей: {DEMO_PASSWORD}")
+    click.echo(f"  {PLATFORM_ADMIN:34} администратор платформы")
     for slug, people in regions.items():
         click.echo(f"  {url}/{slug}/")
         for email, role in people.items():

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Enum, Index, String, UniqueConstraint, f
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from server.extensions import db
-from server.text import normalise_name
+from server.text import school_search_text
 from tenants.models import TenantScoped, tenant_fk
 
 
@@ -30,7 +30,18 @@ PROGRAMME_LABELS = {
 FORMAT_LABELS = {EventFormat.IN_PERSON: "Очно", EventFormat.ONLINE: "Онлайн"}
 
 
-class Municipality(TenantScoped, db.Model):
+class Archivable:
+    """Reference data that is retired, never deleted: tickets, check-ins and reports keep pointing at
+    it, while forms, lists for families and the typeahead stop offering it."""
+
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Municipality(Archivable, TenantScoped, db.Model):
     __tablename__ = "municipalities"
     __scoped_args__ = (UniqueConstraint("tenant_id", "name"),)
 
@@ -38,7 +49,7 @@ class Municipality(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(String(200))
 
 
-class School(TenantScoped, db.Model):
+class School(Archivable, TenantScoped, db.Model):
     __tablename__ = "schools"
     __scoped_args__ = (
         UniqueConstraint("tenant_id", "municipality_id", "name"),
@@ -52,7 +63,8 @@ class School(TenantScoped, db.Model):
     short_name: Mapped[str | None] = mapped_column(String(200))
     # ИНН: what a re-import matches a school by when its name was written differently.
     inn: Mapped[str | None] = mapped_column(String(12))
-    # Lower-cased, ё→е: what "type part of the school's name" matches against, on any database.
+    # Its words lower-cased, ё→е, with the usual abbreviations (server.text.school_search_text): what
+    # the typeahead matches word by word, on any database.
     search_name: Mapped[str] = mapped_column(String(300), index=True)
 
     municipality: Mapped[Municipality] = relationship(
@@ -62,11 +74,11 @@ class School(TenantScoped, db.Model):
 
     @validates("name")
     def _keep_search_name(self, key: str, name: str) -> str:
-        self.search_name = normalise_name(name)
+        self.search_name = school_search_text(name)
         return name
 
 
-class Venue(TenantScoped, db.Model):
+class Venue(Archivable, TenantScoped, db.Model):
     """A college (ПОО), enterprise, ЦОПП or cluster site."""
 
     __tablename__ = "venues"
@@ -92,7 +104,7 @@ class Programme(TenantScoped, db.Model):
     checkin_opens_minutes: Mapped[int] = mapped_column(default=60)
 
 
-class Event(TenantScoped, db.Model):
+class Event(Archivable, TenantScoped, db.Model):
     """One session at a venue. `registered` is kept by the ticket service in the same transaction."""
 
     __tablename__ = "events"

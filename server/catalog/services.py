@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from server.accounts.auth import Principal
 from server.accounts.models import Role
+from server.audit.services import record as audit
 from server.catalog.models import (
+    Archivable,
     Event,
     EventFormat,
     EventQuota,
@@ -22,10 +24,11 @@ from server.catalog.models import (
     School,
     Venue,
 )
+from server.database import utcnow
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.extensions import db
 from server.notifications import services as notices
-from server.text import normalise_name
+from server.text import school_query_words
 
 
 def _clean(text: str | None, what: str, max_len: int) -> str:
@@ -58,8 +61,15 @@ def _one(model, object_id: int | None, what: str):
 # --- municipalities -------------------------------------------------------------------------------
 
 
-def list_municipalities() -> list[Municipality]:
-    return list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
+def _by_name(model, include_archived: bool):
+    """By name; archived rows last when they are wanted, left out when they are not."""
+    if include_archived:
+        return select(model).order_by(model.archived_at.is_not(None), model.name)
+    return select(model).where(model.archived_at.is_(None)).order_by(model.name)
+
+
+def list_municipalities(include_archived: bool = False) -> list[Municipality]:
+    return list(db.session.scalars(_by_name(Municipality, include_archived)))
 
 
 def create_municipality(name: str) -> Municipality:
@@ -78,25 +88,31 @@ def update_municipality(municipality: Municipality, name: str) -> Municipality:
 # --- schools --------------------------------------------------------------------------------------
 
 
-def schools_query(principal: Principal | None = None, search: str | None = None):
+def schools_query(
+    principal: Principal | None = None, search: str | None = None, include_archived: bool = False
+):
     """Schools the principal may see: all for a coordinator, one municipality's for a municipal one."""
-    query = select(School).order_by(School.name)
+    query = _by_name(School, include_archived)
     if principal is not None and principal.is_(Role.MUNICIPAL):
         query = query.where(School.municipality_id == principal.membership.municipality_id)
     elif principal is not None and principal.is_(Role.SCHOOL):
         query = query.where(School.id == principal.membership.school_id)
-    if search:
-        needle = normalise_name(search).replace("\\", "").replace("%", "").replace("_", "")
-        query = query.where(School.search_name.contains(needle))
+    for word in school_query_words(search or ""):  # word by word, in any order, each a word's start
+        query = query.where(School.search_name.contains(" " + word))
     return query
 
 
-def list_schools(principal: Principal | None = None, search: str | None = None, limit: int | None = None):
-    return list(db.session.scalars(schools_query(principal, search).limit(limit)))
+def list_schools(
+    principal: Principal | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    include_archived: bool = False,
+):
+    return list(db.session.scalars(schools_query(principal, search, include_archived).limit(limit)))
 
 
 def create_school(name: str, municipality_id: int | None, principal: Principal | None = None) -> School:
-    municipality = _one(Municipality, municipality_id, "Муниципалитет")
+    municipality = _not_archived(_one(Municipality, municipality_id, "Муниципалитет"))
     if (
         principal is not None
         and principal.is_(Role.MUNICIPAL)
@@ -110,17 +126,46 @@ def create_school(name: str, municipality_id: int | None, principal: Principal |
 
 
 def update_school(school: School, name: str, municipality_id: int | None) -> School:
-    school.municipality_id = _one(Municipality, municipality_id, "Муниципалитет").id
+    municipality = _one(Municipality, municipality_id, "Муниципалитет")
+    if municipality.id != school.municipality_id:
+        _not_archived(municipality)
+    school.municipality_id = municipality.id
     school.name = _clean(name, "название школы", 300)
     _flush_unique("Школа с таким названием в этом муниципалитете уже есть.")
     return school
 
 
+# --- archive --------------------------------------------------------------------------------------
+
+ARCHIVABLE: dict[str, type[Archivable]] = {
+    "municipalities": Municipality,
+    "schools": School,
+    "venues": Venue,
+    "events": Event,
+}
+
+
+def _not_archived(found):
+    if found.archived_at is not None:
+        raise Invalid(f"«{found.name}» в архиве: сначала верните из архива.", code="archived")
+    return found
+
+
+def set_archived(found: Archivable, archived: bool, *, user_id: int | None = None) -> None:
+    """Retire reference data or bring it back; nothing of its history is touched."""
+    if found.archived == archived:
+        return
+    found.archived_at = utcnow() if archived else None
+    action = "archive" if archived else "restore"
+    audit(f"catalog.{action}", found.__tablename__, found.id, user_id=user_id)
+    db.session.flush()
+
+
 # --- venues ---------------------------------------------------------------------------------------
 
 
-def list_venues() -> list[Venue]:
-    return list(db.session.scalars(select(Venue).order_by(Venue.name)))
+def list_venues(include_archived: bool = False) -> list[Venue]:
+    return list(db.session.scalars(_by_name(Venue, include_archived)))
 
 
 def save_venue(venue: Venue | None, *, name: str, address: str, cluster: str | None = None) -> Venue:
@@ -216,17 +261,29 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
         seen.add(municipality_id)
     if sum(seats for _, seats in data.quotas) > data.capacity:
         raise Invalid("Сумма квот больше вместимости события.", code="quotas_exceed_capacity")
+    quota_deadline = as_utc(data.quota_deadline, tz) if data.quota_deadline else None
+    if quota_deadline is not None and quota_deadline != event.quota_deadline:  # a kept one may pass
+        if quota_deadline <= utcnow():
+            raise Invalid(
+                "Срок квот уже прошёл: укажите дату и время в будущем или оставьте поле пустым.",
+                code="quota_deadline_past",
+            )
+        if quota_deadline > starts_at:
+            raise Invalid("Срок квот должен наступить до начала события.", code="quota_deadline_late")
+    venue = _one(Venue, data.venue_id, "Площадка")
+    if venue.id != event.venue_id:
+        _not_archived(venue)
 
     event.title = _clean(data.title, "название события", 300)
     event.programme_id = programme(data.programme).id
-    event.venue_id = _one(Venue, data.venue_id, "Площадка").id
+    event.venue_id = venue.id
     event.format = event_format
     event.starts_at, event.ends_at = starts_at, ends_at
     event.capacity = data.capacity
     event.grade_min, event.grade_max = data.grade_min, data.grade_max
     event.description = (data.description or "").strip()
     event.broadcast_url = broadcast_link(data.broadcast_url)
-    event.quota_deadline = as_utc(data.quota_deadline, tz) if data.quota_deadline else None
+    event.quota_deadline = quota_deadline
     _set_quotas(event, dict(data.quotas))
     db.session.add(event)
     db.session.flush()
@@ -253,8 +310,15 @@ def _set_quotas(event: Event, wanted: dict[int, int]) -> None:
     event.has_quotas = bool(wanted)
 
 
-def events_query(*, programme_kind: str | None = None, upcoming_from: datetime | None = None):
+def events_query(
+    *,
+    programme_kind: str | None = None,
+    upcoming_from: datetime | None = None,
+    archived: bool = False,
+):
+    """Events in time order: the current ones, or (`archived`) the archive."""
     query = select(Event).order_by(Event.starts_at, Event.id)
+    query = query.where(Event.archived_at.is_not(None) if archived else Event.archived_at.is_(None))
     if programme_kind:
         if programme_kind not in ProgrammeKind._value2member_map_:
             raise Invalid("Неизвестная программа: open_day или trial.", code="unknown_programme")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from server.accounts.auth import STAFF, page_principal, roles_required
@@ -64,7 +65,9 @@ def municipalities():
         flash(f"Муниципалитет «{form.name.data}» добавлен.", "success")
         return redirect(url_for(".municipalities"))
     return render_template(
-        "catalog/municipalities.html", form=form, municipalities=services.list_municipalities()
+        "catalog/municipalities.html",
+        form=form,
+        municipalities=services.list_municipalities(include_archived=True),
     )
 
 
@@ -77,7 +80,12 @@ def edit_municipality(object_id: int):
         flash("Сохранено.", "success")
         return redirect(url_for(".municipalities"))
     return render_template(
-        "catalog/edit.html", form=form, title="Муниципалитет", back=url_for(".municipalities")
+        "catalog/edit.html",
+        form=form,
+        title="Муниципалитет",
+        back=url_for(".municipalities"),
+        item=municipality,
+        kind="municipalities",
     )
 
 
@@ -104,7 +112,10 @@ def schools():
         return redirect(url_for(".schools"))
     search = request.args.get("q", "").strip()
     return render_template(
-        "catalog/schools.html", form=form, schools=services.list_schools(principal, search), search=search
+        "catalog/schools.html",
+        form=form,
+        schools=services.list_schools(principal, search, include_archived=True),
+        search=search,
     )
 
 
@@ -116,7 +127,9 @@ def edit_school(object_id: int):
     if _saved(form, lambda: services.update_school(school, form.name.data, form.municipality_id.data)):
         flash("Сохранено.", "success")
         return redirect(url_for(".schools"))
-    return render_template("catalog/edit.html", form=form, title="Школа", back=url_for(".schools"))
+    return render_template(
+        "catalog/edit.html", form=form, title="Школа", back=url_for(".schools"), item=school, kind="schools"
+    )
 
 
 # --- venues ---------------------------------------------------------------------------------------
@@ -134,7 +147,9 @@ def venues():
     ):
         flash(f"Площадка «{form.name.data}» добавлена.", "success")
         return redirect(url_for(".venues"))
-    return render_template("catalog/venues.html", form=form, venues=services.list_venues())
+    return render_template(
+        "catalog/venues.html", form=form, venues=services.list_venues(include_archived=True)
+    )
 
 
 @bp.route("/venues/<int:object_id>", methods=["GET", "POST"])
@@ -150,7 +165,9 @@ def edit_venue(object_id: int):
     ):
         flash("Сохранено.", "success")
         return redirect(url_for(".venues"))
-    return render_template("catalog/edit.html", form=form, title="Площадка", back=url_for(".venues"))
+    return render_template(
+        "catalog/edit.html", form=form, title="Площадка", back=url_for(".venues"), item=venue, kind="venues"
+    )
 
 
 # --- events ---------------------------------------------------------------------------------------
@@ -158,7 +175,10 @@ def edit_venue(object_id: int):
 
 def _event_form(event: Event | None) -> EventForm:
     form = EventForm(obj=None)
-    form.venue_id.choices = [SelectChoice(v.id, v.name) for v in services.list_venues()]
+    venues = services.list_venues()
+    if event is not None and event.venue.archived:  # its own venue stays choosable
+        venues.append(event.venue)
+    form.venue_id.choices = [SelectChoice(v.id, v.name) for v in venues]
     if event is not None and request.method == "GET":
         tz = g.tenant.tz
         form.title.data, form.programme.data = event.title, event.programme.kind.value
@@ -179,7 +199,9 @@ def _event_form(event: Event | None) -> EventForm:
 def _quota_rows(event: Event | None) -> list[tuple[Municipality, str]]:
     current = {q.municipality_id: q.seats for q in event.quotas} if event else {}
     rows = []
-    for municipality in services.list_municipalities():
+    for municipality in services.list_municipalities(include_archived=True):
+        if municipality.archived and municipality.id not in current:
+            continue
         if request.method == "POST":
             value = request.form.get(f"quota-{municipality.id}", "").strip()
         else:
@@ -221,10 +243,11 @@ def _save_event_from(form: EventForm, event: Event | None, rows) -> Event:
 @bp.get("/events")
 @roles_required(COORDINATOR)
 def events():
-    all_events = list(db.session.scalars(services.events_query()))
+    archive = request.args.get("archive") == "1"
+    all_events = list(db.session.scalars(services.events_query(archived=archive)))
     counts = services.admitted_counts([e.id for e in all_events])
     return render_template(
-        "catalog/events.html", events=all_events, counts=counts, format_labels=FORMAT_LABELS
+        "catalog/events.html", events=all_events, counts=counts, format_labels=FORMAT_LABELS, archive=archive
     )
 
 
@@ -242,9 +265,10 @@ def edit_event(object_id: int):
 
 def _event_page(event: Event | None):
     form, rows = _event_form(event), _quota_rows(event)
-    if _saved(form, lambda: _save_event_from(form, event, rows)):
-        flash("Событие сохранено.", "success")
-        return redirect(url_for(".events"))
+    saved: list[Event] = []
+    if _saved(form, lambda: saved.append(_save_event_from(form, event, rows))):
+        flash(_("Событие сохранено."), "success")
+        return redirect(url_for(".event_detail", object_id=saved[0].id))
     return render_template("catalog/event_form.html", form=form, event=event, quota_rows=rows)
 
 
@@ -256,3 +280,27 @@ def event_detail(object_id: int):
     return render_template(
         "catalog/event.html", event=event, checked_in=checked_in, format_labels=FORMAT_LABELS
     )
+
+
+# --- archive --------------------------------------------------------------------------------------
+
+_ARCHIVE_PAGES = {
+    "municipalities": ".edit_municipality",
+    "schools": ".edit_school",
+    "venues": ".edit_venue",
+    "events": ".event_detail",
+}
+
+
+@bp.post("/<any(municipalities, schools, venues, events):kind>/<int:object_id>/archive")
+@roles_required(COORDINATOR)
+def archive(kind: str, object_id: int):
+    """Into the archive or back (`archived=0`); the page it was done from shows the result."""
+    found = get_or_404(services.ARCHIVABLE[kind], object_id)
+    archived = request.form.get("archived", "1") == "1"
+    services.set_archived(found, archived, user_id=page_principal().user_id)
+    if archived:
+        flash(_("В архиве: в формах и списках для семей не предлагается, история сохранена."), "success")
+    else:
+        flash(_("Возвращено из архива."), "success")
+    return redirect(url_for(_ARCHIVE_PAGES[kind], object_id=object_id))

@@ -19,7 +19,7 @@ from server.audit.services import record as audit
 from server.catalog.models import Venue
 from server.checkins.models import Kiosk
 from server.database import utcnow
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Invalid, NotFound
 from server.extensions import db
 from server.security import new_token, token_hash
 from tenants.models import Tenant
@@ -151,13 +151,14 @@ def _reset_pairing(kiosk: Kiosk) -> str:
 
 
 def renew_pairing(kiosk: Kiosk, *, user_id: int | None = None) -> str:
-    """A fresh code for a replaced tablet; the device paired before loses access at once."""
-    if kiosk.revoked_at is not None:
-        raise Conflict("Киоск отозван: создайте новый.", code="kiosk_revoked")
+    """A fresh code for a replaced tablet; the device paired before loses access at once. A revoked
+    kiosk comes back this way too (re-paired, with its name, venue and history), on a new device."""
+    was_revoked = kiosk.revoked_at is not None
+    kiosk.revoked_at = None
     kiosk.token_hash = None
     kiosk.paired_at = None
     code = _reset_pairing(kiosk)
-    audit("kiosk.renew_pairing", "kiosk", kiosk.id, user_id=user_id)
+    audit("kiosk.renew_pairing", "kiosk", kiosk.id, user_id=user_id, was_revoked=was_revoked)
     return code
 
 

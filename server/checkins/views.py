@@ -8,17 +8,21 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import SelectChoice
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.catalog.models import EventFormat
 from server.catalog.services import list_venues
 from server.checkins import groups, kiosks, services
 from server.checkins.forms import KioskForm
-from server.errors import DomainError
+from server.confirmation import ask, confirmed
+from server.errors import DomainError, NotFound
 from server.extensions import db
+from server.tickets.services import ticket_by_token
 
 bp = Blueprint("checkins", __name__)
 
@@ -76,31 +80,80 @@ def kiosk_list():
     return _page(form)
 
 
-@bp.post("/<tenant>/kiosks/<int:kiosk_id>/pairing")
+def _kiosk_facts(kiosk) -> list[tuple[str, str]]:
+    return [(_("Киоск"), kiosk.name), (_("Площадка"), kiosk.venue.name)]
+
+
+@bp.route("/<tenant>/kiosks/<int:kiosk_id>/pairing", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def kiosk_renew(kiosk_id: int):
+    """A new pairing code. A working tablet is disconnected by it, so that is asked first."""
     kiosk = kiosks.get_kiosk(kiosk_id)
+    if kiosk.token_hash is not None and kiosk.revoked_at is None and not confirmed():
+        return ask(
+            title=_("Выдать новый код привязки?"),
+            question=_(
+                "Планшет, который сейчас привязан к этому киоску, сразу перестанет впускать. "
+                "Новый код нужно будет ввести на планшете заново."
+            ),
+            facts=_kiosk_facts(kiosk),
+            button=_("Да, отвязать планшет и выдать код"),
+            back=url_for(".kiosk_list"),
+        )
+    if request.method == "GET":  # nothing to disconnect: the list's button posts straight here
+        return redirect(url_for(".kiosk_list"))
     code = kiosks.renew_pairing(kiosk, user_id=page_principal().user_id)
     return _page(_kiosk_form(), _pairing(kiosk, code))
 
 
-@bp.post("/<tenant>/kiosks/<int:kiosk_id>/revoke")
+@bp.route("/<tenant>/kiosks/<int:kiosk_id>/revoke", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def kiosk_revoke(kiosk_id: int):
     kiosk = kiosks.get_kiosk(kiosk_id)
+    if kiosk.revoked_at is not None:
+        return redirect(url_for(".kiosk_list"))
+    if not confirmed():
+        return ask(
+            title=_("Отозвать киоск?"),
+            question=_(
+                "Планшет этого киоска перестанет впускать с первого же запроса к серверу. Вернуть "
+                "киоск можно только новой привязкой по коду (кнопка «Привязать заново» в списке)."
+            ),
+            facts=_kiosk_facts(kiosk),
+            button=_("Да, отозвать киоск"),
+            back=url_for(".kiosk_list"),
+        )
     kiosks.revoke_kiosk(kiosk, user_id=page_principal().user_id)
-    flash(f"Киоск «{kiosk.name}» отозван: он больше не сможет впускать.", "success")
+    flash(_("Киоск «%(name)s» отозван: он больше не сможет впускать.", name=kiosk.name), "success")
     return redirect(url_for(".kiosk_list"))
 
 
 @bp.get("/<tenant>/t/<access_token>/join")
+def join_online_page(access_token: str):
+    """The personal link shows a button and admits nobody: a messenger's link preview opens it too."""
+    ticket = ticket_by_token(access_token)
+    if ticket is None:
+        abort(404)
+    in_person = ticket.event.format != EventFormat.ONLINE
+    message = "Это очное событие: покажите QR-код на входе." if in_person else None
+    return render_template("checkins/join.html", event=ticket.event, message=message, refused=in_person)
+
+
+@bp.post("/<tenant>/t/<access_token>/join")
 def join_online(access_token: str):
-    """Opening the personal link inside the window admits (once) and forwards to the broadcast."""
-    answer, event = services.join_online(access_token)
+    """The button: the same rules as the door admit once, then on to the broadcast."""
+    try:
+        answer, event = services.join_online(access_token)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        event = ticket_by_token(access_token).event
+        return render_template("checkins/join.html", event=event, message=error.message, refused=True)
     link = event.broadcast_url or ""
     if answer.result.value in ("ok", "already_checked_in") and link.startswith("https://"):
         return redirect(link)
     message = answer.message
     if answer.admitted or answer.result.value == "already_checked_in":
         message = "Вы отмечены. Ссылка на трансляцию появится здесь, когда организатор её добавит."
-    return render_template("checkins/join.html", event=event, answer=answer, message=message)
+    refused = answer.result.value not in ("ok", "already_checked_in")
+    return render_template("checkins/join.html", event=event, message=message, refused=refused)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from server.downloads import download
 from server.extensions import db
 from server.mail.models import MailAttachment, MailStatus, OutgoingMail
 from server.mail.services import outbox_rows
@@ -79,9 +80,4 @@ def attachment(mail_id: int, attachment_id: int):
     found = db.session.get(MailAttachment, attachment_id)
     if found is None or found.mail_id != mail_id:
         abort(404)
-    response = make_response(found.content)
-    response.headers["Content-Type"] = found.mimetype
-    from urllib.parse import quote
-
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(found.filename)}"
-    return response
+    return download(found.content, found.mimetype, found.filename)

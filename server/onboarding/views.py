@@ -8,6 +8,7 @@ from flask import Blueprint, Response, render_template, request
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.onboarding import services
@@ -58,8 +59,4 @@ def template(ext: str):
         body, mimetype = services.template_xlsx(), XLSX
     else:
         return Response(status=404)
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=schools-template.{ext}; filename*=UTF-8''%D1%88%D0%BA%D0%BE%D0%BB%D1%8B.{ext}"
-    )
-    return response
+    return download(body, mimetype, f"Школы — шаблон.{ext}")

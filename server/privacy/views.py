@@ -9,6 +9,7 @@ from sqlalchemy import select
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
 from server.audit.services import record
+from server.downloads import download
 from server.extensions import db, limiter
 from server.privacy import forms, services
 from server.privacy.models import ErasureReason
@@ -96,9 +97,7 @@ def consent_form():
 
     operator = operator_of(g.tenant.id)
     body = consent_form_pdf(CONSENT_VERSION, operator, g.tenant.name)
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="consent-{CONSENT_VERSION}.pdf"'
-    return response
+    return download(body, "application/pdf", f"Согласие {CONSENT_VERSION}.pdf", inline=True)
 
 
 def _private(response: Response) -> Response:

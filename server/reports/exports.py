@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -181,35 +180,3 @@ def xlsx_bytes(tables: list[Table], tz: ZoneInfo) -> bytes:
 
 def csv_bytes(table: Table, tz: ZoneInfo) -> bytes:
     return b"".join(csv_stream(table, tz))
-
-
-# --- file names ----------------------------------------------------------------------------------
-
-_LATIN = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        ("a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s",
-         "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"),
-        strict=True,
-    )
-)  # fmt: skip
-
-
-def _ascii(name: str) -> str:
-    out = []
-    for char in name:
-        lower = char.lower()
-        latin = _LATIN.get(lower)
-        if latin is None:
-            out.append(char if char.isascii() and char.isprintable() and char not in '"\\' else "_")
-        else:
-            out.append(latin.capitalize() if char != lower else latin)
-    return "".join(out)
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with an ASCII fallback and the real name as `filename*` (RFC 6266 / RFC 5987).
-
-    The one place this module builds the header, so it can be swapped for the project-wide helper.
-    """
-    return f"attachment; filename=\"{_ascii(filename)}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -18,6 +18,7 @@ from server.audit.models import AuditEntry
 from server.catalog.models import Event, School, Venue
 from server.catalog.services import list_municipalities, list_venues, schools_query
 from server.database import utcnow
+from server.downloads import content_disposition
 from server.extensions import db, limiter
 from server.reports import exports, services, tables
 from server.reports.audit import EXPORT_ACTION, REPORT_LABELS, record_export
@@ -49,7 +50,7 @@ def _download(chunks, fmt: str, filename: str) -> Response:
             yield from chunks
 
     response = Response(stream_with_context(body()), mimetype=mimetype)
-    response.headers["Content-Disposition"] = exports.content_disposition(f"{filename}.{fmt}")
+    response.headers["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
 

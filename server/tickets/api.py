@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, jsonify, request, url_for
+from flask import abort, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.accounts.auth import api_principal, api_roles
@@ -13,6 +13,7 @@ from server.errors import Forbidden
 from server.extensions import limiter
 from server.tickets import services
 from server.tickets.consent import CONSENT_VERSION
+from server.tickets.links import ticket_url
 from server.tickets.models import ConsentMethod, Ticket
 from tenants.scoping import get_or_404
 
@@ -47,19 +48,6 @@ class RegistrationIn(Strict):
 
 def _has_bearer() -> bool:
     return request.headers.get("Authorization", "").lower().startswith("bearer ")
-
-
-def ticket_url(ticket: Ticket) -> str:
-    """The unguessable page of a ticket, absolute (PUBLIC_URL when set)."""
-    base = current_app.config.get("PUBLIC_URL")
-    path = url_for("tickets_views.ticket_page", token=ticket.access_token, tenant=g.tenant.slug)
-    return (
-        base + path
-        if base
-        else url_for(
-            "tickets_views.ticket_page", token=ticket.access_token, tenant=g.tenant.slug, _external=True
-        )
-    )
 
 
 @bp.post("/<tenant>/events/<int:event_id>/registrations")

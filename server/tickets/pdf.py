@@ -36,6 +36,14 @@ class TicketCard:
     venue: str
     address: str
     online: bool = False
+    join_url: str | None = None  # online: the personal link that admits on a button press
+
+
+JOIN_LABEL = "Подключиться к трансляции"
+JOIN_HOW = (
+    "Откройте ссылку в начале события и нажмите «Подключиться к трансляции»: так организатор увидит, "
+    "что вы участвовали. Не пересылайте ссылку: она личная."
+)
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,14 @@ def _card(pdf: FPDF, card: TicketCard, x: float, y: float, tz: ZoneInfo) -> None
     ty = _text(pdf, tx, ty + 0.5, tw, f"{card.grade_label} · {card.school}", 7.5)
     ty = _text(pdf, tx, ty + 2, tw, card.event_title, 8.5, bold=True)
     ty = _text(pdf, tx, ty + 0.5, tw, when(card.starts_at, card.ends_at, tz), 8)
-    place = "Онлайн — ссылка на странице билета" if card.online else f"{card.venue}, {card.address}"
+    if card.join_url:
+        place = f"Онлайн. {JOIN_LABEL}: {card.join_url}"
+    else:
+        place = "Онлайн — ссылка на странице билета" if card.online else f"{card.venue}, {card.address}"
     _text(pdf, tx, ty + 0.5, tw, place, 7)
     pdf.set_text_color(90, 90, 90)
-    _text(pdf, x + pad - 1, y + CELL_H - pad - 2, CELL_W - 2 * pad, "Покажите QR-код на входе", 6.5)
+    hint = "Откройте ссылку, QR на входе не нужен" if card.online else "Покажите QR-код на входе"
+    _text(pdf, x + pad - 1, y + CELL_H - pad - 2, CELL_W - 2 * pad, hint, 6.5)
     pdf.set_text_color(0, 0, 0)
 
 
@@ -128,20 +140,32 @@ def ticket_pdf(card: TicketCard, tz: ZoneInfo) -> bytes:
     margin = 20.0
     _text(pdf, margin, 16, PAGE_W - 2 * margin, "Билет участника", 11)
     _text(pdf, margin, 23, PAGE_W - 2 * margin, card.event_title, 16, bold=True)
+    width = PAGE_W - 2 * margin
+    if card.online:  # no door: the personal link instead of a code to show
+        y = _text(pdf, margin, 40, width, card.short_name, 18, bold=True)
+        y = _text(pdf, margin, y + 1, width, f"{card.grade_label} · {card.school}", 11)
+        y = _text(pdf, margin, y + 5, width, when(card.starts_at, card.ends_at, tz), 13, bold=True)
+        y = _text(pdf, margin, y + 2, width, f"Онлайн · {card.venue}", 12)
+        if card.join_url:
+            y = _text(pdf, margin, y + 8, width, f"{JOIN_LABEL}:", 13, bold=True)
+            pdf.set_text_color(0, 60, 160)
+            y = _text(pdf, margin, y + 1, width, card.join_url, 11)
+            pdf.link(margin, y - 6, width, 6, card.join_url)
+            pdf.set_text_color(0, 0, 0)
+        _text(pdf, margin, y + 8, width, JOIN_HOW, 9)
+        return bytes(pdf.output())
     size = 90.0
     _draw_qr(pdf, card.code, (PAGE_W - size) / 2, 42, size)
-    y = _text(pdf, margin, 138, PAGE_W - 2 * margin, card.short_name, 18, bold=True)
-    y = _text(pdf, margin, y + 1, PAGE_W - 2 * margin, f"{card.grade_label} · {card.school}", 11)
-    y = _text(pdf, margin, y + 5, PAGE_W - 2 * margin, when(card.starts_at, card.ends_at, tz), 13, bold=True)
-    place = "Онлайн: ссылка на трансляцию — на странице билета" if card.online else card.venue
-    y = _text(pdf, margin, y + 2, PAGE_W - 2 * margin, place, 12)
-    if not card.online:
-        y = _text(pdf, margin, y + 1, PAGE_W - 2 * margin, card.address, 11)
+    y = _text(pdf, margin, 138, width, card.short_name, 18, bold=True)
+    y = _text(pdf, margin, y + 1, width, f"{card.grade_label} · {card.school}", 11)
+    y = _text(pdf, margin, y + 5, width, when(card.starts_at, card.ends_at, tz), 13, bold=True)
+    y = _text(pdf, margin, y + 2, width, card.venue, 12)
+    y = _text(pdf, margin, y + 1, width, card.address, 11)
     _text(
         pdf,
         margin,
         y + 8,
-        PAGE_W - 2 * margin,
+        width,
         "Покажите QR-код на входе — с телефона или на этом листе. Не показывайте его посторонним: "
         "по нему проходят один раз.",
         9,

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from server.catalog.models import Event, EventFormat, School
 from server.tickets import importing, pdf
+from server.tickets.links import join_url
 from server.tickets.models import ClassGroup, Ticket
 
 
@@ -22,6 +23,7 @@ def card_of(ticket: Ticket) -> pdf.TicketCard:
         venue=event.venue.name,
         address=event.venue.address,
         online=event.format == EventFormat.ONLINE,
+        join_url=join_url(ticket),
     )
 
 

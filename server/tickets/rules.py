@@ -78,6 +78,8 @@ def lock_student(student_id: int) -> Student:
 def check_open(event: Event, now: datetime) -> None:
     if event.cancelled_at is not None:
         raise RegistrationRefused("Событие отменено организатором — запись закрыта.", code="event_cancelled")
+    if event.archived_at is not None:
+        raise RegistrationRefused("Событие в архиве — запись закрыта.", code="event_archived")
     if event.ends_at <= now:
         raise RegistrationRefused("Событие уже прошло — запись закрыта.", code="registration_closed")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from server.accounts.auth import page_principal, roles_required
@@ -13,9 +14,12 @@ from server.accounts.models import Role
 from server.audit.services import record
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
+from server.confirmation import ask, confirmed
 from server.database import end_reads, utcnow
+from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db
+from server.formatting import datetime_ru
 from server.security import body_limit
 from server.tickets import importing, printing, quotas, rules, services
 from server.tickets.models import ClassGroup, Student, Ticket, TicketStatus
@@ -86,13 +90,33 @@ def event_tickets(event_id: int):
     )
 
 
-@bp.post("/tickets/<int:ticket_id>/cancel")
+@bp.route("/tickets/<int:ticket_id>/cancel", methods=["GET", "POST"])
 @roles_required(*REGISTRARS)
 def cancel_ticket(ticket_id: int):
     principal = page_principal()
     ticket = get_or_404(Ticket, ticket_id)
     if not services.may_manage(principal, ticket):
         abort(403)
+    back = url_for(".event_tickets", event_id=ticket.event_id)
+    if ticket.status != TicketStatus.ACTIVE:
+        flash(_("Билет %(name)s уже отменён.", name=ticket.student.short_name), "info")
+        return redirect(back)
+    if not confirmed():
+        event, student = ticket.event, ticket.student
+        return ask(
+            title=_("Отменить билет?"),
+            question=_(
+                "Билет перестанет действовать, место освободится. Вернуть его нельзя: чтобы ученик "
+                "пришёл, его придётся записать заново, если места останутся."
+            ),
+            facts=[
+                (_("Ученик"), _("%(name)s, %(grade)s класс", name=student.full_name, grade=student.grade)),
+                (_("Школа"), student.school.name),
+                (_("Событие"), f"{event.title}, {datetime_ru(event.starts_at)}"),
+            ],
+            button=_("Да, отменить билет"),
+            back=back,
+        )
     try:
         services.cancel(ticket, by=f"{principal.role.value}:{principal.user_id}", user_id=principal.user_id)
     except DomainError as error:
@@ -100,7 +124,7 @@ def cancel_ticket(ticket_id: int):
         flash(error.message, "error")
     else:
         flash(f"Билет {ticket.student.short_name} отменён, место освобождено.", "success")
-    return redirect(url_for(".event_tickets", event_id=ticket.event_id))
+    return redirect(back)
 
 
 # --- class import ---------------------------------------------------------------------------------
@@ -202,8 +226,8 @@ def class_sheet(group_id: int):
     )
     body = printing.class_sheet(group, event, school, tickets, g.tenant.tz)
     record("export.class_sheet", "class_group", group.id, user_id=principal.user_id, tickets=len(tickets))
-    response = Response(body, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="class-{group.label}-{event.id}.pdf"'
+    filename = f"Класс {group.label} — {school.name} — {event.title}.pdf"
+    response = download(body, "application/pdf", filename, inline=True)
     response.headers["Cache-Control"] = "no-store"
     return response
 

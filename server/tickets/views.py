@@ -23,15 +23,17 @@ from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectF
 from wtforms.validators import Length, Optional
 
 from server.catalog import services as catalog
-from server.catalog.models import FORMAT_LABELS, Event, EventFormat
+from server.catalog.models import FORMAT_LABELS, Event
 from server.database import utcnow
+from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db, limiter
 from server.privacy import services as privacy
-from server.tickets import calendar, pdf, printing, qr, services
+from server.tickets import calendar, links, pdf, printing, qr, services
 from server.tickets.consent import CONSENT_VERSION, operator_of
 from server.tickets.consent import text_of as consent_text_of
 from server.tickets.models import CONSENT_METHOD_LABELS, Consent, Ticket, TicketStatus
+from server.tickets.pdf import JOIN_HOW, JOIN_LABEL
 from server.tickets.staff_views import bp as staff_bp
 
 bp = Blueprint("tickets_views", __name__, url_prefix="/<tenant>")
@@ -135,7 +137,7 @@ def register(event_id: int):
         form=form,
         refusal=refusal,
         candidates=candidates,
-        closed=event.ends_at <= now,
+        closed=event.ends_at <= now or event.archived,
         consent_text=consent_text_of(CONSENT_VERSION, operator_of(g.tenant.id).name, g.tenant.name),
         consent_version=CONSENT_VERSION,
         format_labels=FORMAT_LABELS,
@@ -184,6 +186,7 @@ def ticket_page(token: str):
         format_labels=FORMAT_LABELS,
         active=ticket.status == TicketStatus.ACTIVE,
         ended=ticket.event.ends_at <= utcnow(),
+        join_url=links.join_url(ticket),
         body_class="public",
     )
     return _private(Response(html))
@@ -211,8 +214,8 @@ def ticket_pdf(token: str):
     ticket = _ticket(token)
     if ticket.status != TicketStatus.ACTIVE:
         abort(404)
-    response = Response(pdf.ticket_pdf(printing.card_of(ticket), g.tenant.tz), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="ticket-{ticket.id}.pdf"'
+    body = pdf.ticket_pdf(printing.card_of(ticket), g.tenant.tz)
+    response = download(body, "application/pdf", f"Билет — {ticket.event.title}.pdf", inline=True)
     return _private(response)
 
 
@@ -220,19 +223,18 @@ def ticket_pdf(token: str):
 def ticket_ics(token: str):
     ticket = _ticket(token)
     event = ticket.event
-    online = event.format == EventFormat.ONLINE
-    url = url_for(".ticket_page", token=token, _external=True)
+    page, join = links.ticket_url(ticket), links.join_url(ticket)
+    description = f"{JOIN_LABEL}: {join}\n{JOIN_HOW}\nБилет: {page}" if join else f"Билет: {page}"
     body = calendar.ics(
         uid=f"ticket-{ticket.id}-{g.tenant.slug}@propusk",
         title=event.title,
         starts_at=event.starts_at,
         ends_at=event.ends_at,
-        location="Онлайн" if online else f"{event.venue.name}, {event.venue.address}",
-        url=url,
-        description=f"Билет: {url}",
+        location=join or f"{event.venue.name}, {event.venue.address}",
+        url=join or page,
+        description=description,
     )
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}.ics"'
+    response = download(body, "text/calendar", f"{event.title}.ics")
     return _private(response)
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,42 +10,17 @@ import pytest
 import requests
 
 from tests.conftest import _free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _gunicorn(database_url: str, port: int, **settings: str) -> subprocess.Popen:
-    """`gunicorn wsgi:app` from the repository root in production config, as deployed."""
-    env = {**os.environ, "SECRET_KEY": "test-only", "DATABASE_URL": database_url, "PROPUSK_ENV": "production"}
-    env.pop("REDIS_URL", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "wsgi:app", "--bind", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env={**env, **settings},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+from tests.production import gunicorn, start_gunicorn, stop
 
 
 @pytest.mark.slow
 def test_gunicorn_serves_pages_api_and_socketio(app, world, database_url):
-    port = _free_port()
-    process = _gunicorn(database_url, port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                page = requests.get(f"{base}/login", timeout=10)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    with gunicorn(database_url) as base:
+        page = requests.get(f"{base}/login", timeout=10)
         assert page.status_code == 200 and "Вход для сотрудников" in page.text
         assert requests.get(f"{base}/api/v1/openapi.json", timeout=5).json()["openapi"].startswith("3.")
         handshake = requests.get(f"{base}/socket.io/?EIO=4&transport=polling", timeout=5)
         assert handshake.status_code == 200 and '"sid"' in handshake.text
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _established_sockets(port: int) -> set[str]:
@@ -74,14 +47,14 @@ def test_an_api_pool_of_two_workers_spreads_kiosk_connections_across_both(app, w
     """With several workers each listens on its own socket (gunicorn.conf.py): kiosks connecting at
     once reach both, and every connection is answered."""
     port = _free_port()
-    process = _gunicorn(database_url, port, GUNICORN_WORKERS="2", GUNICORN_THREADS="8")
+    process = start_gunicorn(database_url, port, GUNICORN_WORKERS="2", GUNICORN_THREADS="8")
     base = f"http://127.0.0.1:{port}"
     kiosks = [requests.Session() for _ in range(16)]
     try:
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
         for _ in range(300):
             try:
-                requests.get(f"{base}/login", timeout=10)
+                requests.get(f"{base}/login", timeout=60)  # the app loads after gunicorn listens
                 if len(children.read_text().split()) == 2:
                     break
             except requests.ConnectionError:
@@ -97,5 +70,4 @@ def test_an_api_pool_of_two_workers_spreads_kiosk_connections_across_both(app, w
     finally:
         for kiosk in kiosks:
             kiosk.close()
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)

@@ -42,14 +42,30 @@ def test_staff_find_by_surname_and_admit_with_one_tap_audited_as_manual(app, cli
         assert entry.details["result"] == "ok"
 
 
+def test_opening_the_join_link_admits_nobody_until_the_button_is_pressed(app, client, world):
+    """Messengers open links to draw a preview: a GET must not mark the child as present."""
+    event = world.event(world.a, format="online", broadcast_url="https://vk.com/video-1_2")
+    ticket_id, _ = world.ticket(world.a, event)
+    with app.app_context(), tenant_scope(world.a.id):
+        token = db.session.scalar(select(Ticket.access_token).where(Ticket.id == ticket_id))
+
+    opened = [client.get(f"/yaroslavl/t/{token}/join") for _ in range(2)]
+
+    page = opened[0].get_data(as_text=True)
+    assert opened[0].status_code == 200 and "Подключиться к трансляции" in page
+    assert '<form method="post"' in page and "vk.com" not in page
+    with app.app_context(), tenant_scope(world.a.id):
+        assert db.session.scalars(select(Checkin).where(Checkin.ticket_id == ticket_id)).all() == []
+
+
 def test_join_link_admits_once_inside_the_window_and_forwards(app, client, world):
     event = world.event(world.a, format="online", broadcast_url="https://vk.com/video-1_2")
     ticket_id, _ = world.ticket(world.a, event)
     with app.app_context(), tenant_scope(world.a.id):
         token = db.session.scalar(select(Ticket.access_token).where(Ticket.id == ticket_id))
 
-    first = client.get(f"/yaroslavl/t/{token}/join")
-    second = client.get(f"/yaroslavl/t/{token}/join")
+    first = client.post(f"/yaroslavl/t/{token}/join")
+    second = client.post(f"/yaroslavl/t/{token}/join")
 
     assert first.status_code == 302 and first.headers["Location"] == "https://vk.com/video-1_2"
     assert second.status_code == 302
@@ -72,9 +88,9 @@ def test_join_link_outside_the_window_or_cancelled_explains_in_russian(app, clie
     with app.app_context(), tenant_scope(world.a.id):
         tokens = dict(db.session.execute(select(Ticket.id, Ticket.access_token)).all())
 
-    early = client.get(f"/yaroslavl/t/{tokens[early_id]}/join")
-    cancelled = client.get(f"/yaroslavl/t/{tokens[cancelled_id]}/join")
-    stranger = client.get(f"/irkutsk/t/{tokens[early_id]}/join")
+    early = client.post(f"/yaroslavl/t/{tokens[early_id]}/join")
+    cancelled = client.post(f"/yaroslavl/t/{tokens[cancelled_id]}/join")
+    stranger = client.post(f"/irkutsk/t/{tokens[early_id]}/join")
 
     assert early.status_code == 200 and "Вход ещё не открыт" in early.get_data(as_text=True)
     assert cancelled.status_code == 200 and "Билет аннулирован" in cancelled.get_data(as_text=True)

@@ -119,7 +119,8 @@ def test_coordinator_page_creates_kiosk_shows_qr_once_and_revokes(app, client, w
     assert paired.status_code == 200
     with app.app_context(), tenant_scope(world.a.id):
         kiosk_id = db.session.scalar(select(Kiosk.id).where(Kiosk.name == "Проходная"))
-    revoke = client.post(f"/yaroslavl/kiosks/{kiosk_id}/revoke", follow_redirects=True)
+    yes = {"confirmed": "1"}
+    revoke = client.post(f"/yaroslavl/kiosks/{kiosk_id}/revoke", data=yes, follow_redirects=True)
     assert "отозван" in revoke.get_data(as_text=True)
     token = paired.get_json()["token"]
     assert client.get("/api/v1/yaroslavl/kiosk/today", headers=bearer(token)).status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import zlib
 
 from PIL import Image
@@ -14,6 +15,7 @@ from server.extensions import db
 from server.tickets import codes, qr
 from server.tickets.models import Ticket
 from tests.conftest import login
+from tests.crawl import parse_ics
 from tests.tickets.helpers import region
 
 
@@ -40,7 +42,6 @@ def test_qr_is_version_7_or_lower_at_level_m_and_renders_png_and_svg(app, client
 def test_qr_decodes_back_to_the_code(app, world):
     """Decode with the vendored jsQR through node, when node is there (CI has it)."""
     import shutil
-    import subprocess
     from pathlib import Path
 
     import pytest
@@ -124,3 +125,36 @@ def test_class_sheet_first_page_names_no_child():
         if m[:2] in (b"x\x9c", b"x\xda")
     )
     assert b"Tj" in streams or b"TJ" in streams
+
+
+def _pdf_text(body: bytes) -> str:
+    run = subprocess.run(["pdftotext", "-", "-"], input=body, capture_output=True, timeout=30, check=True)
+    return " ".join(run.stdout.decode().split())
+
+
+def test_an_online_ticket_gives_the_personal_join_link_on_the_page_in_the_pdf_and_the_calendar(
+    app, client, world
+):
+    event = world.event(world.a, format="online", broadcast_url="https://vk.com/video-1_2")
+    token = _token(app, world, world.ticket(world.a, event)[0])
+    join = f"http://localhost/yaroslavl/t/{token}/join"
+
+    page = client.get(f"/yaroslavl/t/{token}").get_data(as_text=True)
+    pdf = _pdf_text(client.get(f"/yaroslavl/t/{token}/ticket.pdf").data)
+    ics = parse_ics(client.get(f"/yaroslavl/t/{token}/event.ics").get_data(as_text=True))[0]
+
+    assert "Подключиться к трансляции" in page and join in page
+    assert f'action="/yaroslavl/t/{token}/join"' in page
+    assert "Покажите этот код на входе" not in page and "qr.svg" not in page
+    assert f"Подключиться к трансляции: {join}" in pdf and "Покажите QR-код на входе" not in pdf
+    assert ics["URL"] == join and ics["LOCATION"] == join
+    assert ics["DESCRIPTION"].startswith(f"Подключиться к трансляции: {join}\n")
+    assert "vk.com" not in page + pdf + str(ics)  # the broadcast only behind the button
+
+
+def test_an_in_person_ticket_still_shows_the_code_for_the_door(app, client, world):
+    token = _token(app, world, world.ticket(world.a, world.event(world.a))[0])
+    page = client.get(f"/yaroslavl/t/{token}").get_data(as_text=True)
+    pdf = _pdf_text(client.get(f"/yaroslavl/t/{token}/ticket.pdf").data)
+    assert "Покажите этот код на входе" in page and "Подключиться к трансляции" not in page
+    assert "Покажите QR-код на входе" in pdf and "/join" not in pdf

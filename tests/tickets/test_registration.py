@@ -325,7 +325,9 @@ def test_staff_cancel_page_and_programme_limits(app, client, world):
     login(client, email)
     listing = client.get(f"/yaroslavl/events/{event}/tickets").get_data(as_text=True)
     assert "Иванов" in listing
-    client.post(f"/yaroslavl/tickets/{ticket_id}/cancel")
+    question = client.get(f"/yaroslavl/tickets/{ticket_id}/cancel").get_data(as_text=True)
+    assert "Отменить билет?" in question and "Да, отменить билет" in question
+    client.post(f"/yaroslavl/tickets/{ticket_id}/cancel", data={"confirmed": "1"})
     assert "отменён" in client.get(f"/yaroslavl/events/{event}/tickets").get_data(as_text=True)
     assert client.get("/yaroslavl/programmes").status_code == 403
 
@@ -354,3 +356,36 @@ def test_staff_cancel_page_and_programme_limits(app, client, world):
         "/yaroslavl/programmes", data={f"season_limit-{ids[0]}": "1", f"season_in_person_limit-{ids[0]}": "2"}
     )
     assert bad.status_code == 422 and "Очных проб не может быть больше" in bad.get_data(as_text=True)
+
+
+SCHOOLS = (
+    "Средняя школа № 33", "Средняя школа № 3", "Средняя школа № 133", "Гимназия № 2", "Лицей № 86",
+    "Лицей № 2", "Основная общеобразовательная школа № 7", "Школа имени Алёши Попова",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("typed", "found"),
+    [
+        ("школа 33", ["Средняя школа № 33"]),
+        ("33 школа", ["Средняя школа № 33"]),
+        ("сш 33", ["Средняя школа № 33"]),
+        ("СОШ 33", ["Средняя школа № 33"]),
+        ("МОУ СОШ № 33", ["Средняя школа № 33"]),
+        ("средняя 33", ["Средняя школа № 33"]),
+        ("лицей 86", ["Лицей № 86"]),
+        ("гимназия № 2", ["Гимназия № 2"]),
+        ("гимн 2", ["Гимназия № 2"]),
+        ("оош 7", ["Основная общеобразовательная школа № 7"]),
+        ("алеши попова", ["Школа имени Алёши Попова"]),
+        ("попова алёши", ["Школа имени Алёши Попова"]),
+        ("лицей", ["Лицей № 2", "Лицей № 86"]),
+    ],
+)
+def test_parents_find_their_school_word_by_word_in_any_order(client, world, typed, found):
+    municipality = world.municipality(world.a, "г. Ярославль")
+    for name in SCHOOLS:
+        world.school(world.a, municipality, name)
+    world.school(world.b, world.municipality(world.b), "Средняя школа № 33")  # another region's
+    answer = client.get("/yaroslavl/schools/find", query_string={"q": typed}).json
+    assert sorted(s["name"] for s in answer) == found
