@@ -64,8 +64,6 @@ def test_second_scan_reports_first_admission_time_and_kiosk(app, client, world):
         from tenants.models import Tenant
 
         tz = db.session.get(Tenant, world.a.id).tz
-    from datetime import datetime
-
     at = datetime.fromisoformat(first["checked_in_at"]).astimezone(tz).strftime("%H:%M")
     assert second["message"] == f"Уже прошёл в {at} · киоск «Вход 1»"
     assert second["checked_in_at"] == first["checked_in_at"]
@@ -113,6 +111,25 @@ def test_window_opens_an_hour_before_and_closes_at_the_end(app, client, world):
     assert just_open["result"] == "ok"
     assert too_late["result"] == "outside_window"
     assert too_late["message"].startswith("Событие уже закончилось")
+
+
+def test_a_ticket_for_another_day_says_which_day_its_window_opens(app, client, world):
+    from tenants.models import Tenant
+
+    venue = world.venue(world.a)
+    with app.app_context():
+        tz = db.session.get(Tenant, world.a.id).tz
+    local = utcnow().astimezone(tz)
+    starts = (local + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    event = world.event(world.a, venue_id=venue, starts_at=starts)
+    kiosk = paired_kiosk(client, world, world.a, venue)
+
+    answer = scan(client, kiosk, world.ticket(world.a, event)[1])
+    months = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+              "октября", "ноября", "декабря")  # fmt: skip
+    assert answer["result"] == "outside_window"
+    assert answer["message"].startswith(f"Вход ещё не открыт: откроется {starts.day} {months[starts.month - 1]} (")
+    assert answer["message"].endswith("в 09:00")
 
 
 def test_unknown_forged_and_other_region_codes_are_indistinguishable(app, client, world):
