@@ -88,9 +88,7 @@ def _only_region_of(user: User) -> Tenant | None:
     """The region of a user's one membership (SPEC: the token alone decides); with several the
     client must name one, since choosing for them would show a region they did not ask for."""
     tenant_ids = db.session.scalars(
-        select(Membership.tenant_id)
-        .where(Membership.user_id == user.id)
-        .execution_options(all_tenants=True)
+        select(Membership.tenant_id).where(Membership.user_id == user.id).execution_options(all_tenants=True)
     ).all()
     if len(tenant_ids) != 1:
         return None

@@ -161,7 +161,9 @@ def import_class(event_id: int):
         if upload is None or not upload.filename:
             raise Invalid("Выберите файл со списком класса (CSV или XLSX).", code="no_file")
         parsed = importing.parse_upload(upload.filename, upload.read(importing.MAX_BYTES + 1))
-        rows = importing.check_rows(event, school.id, parsed.rows)
+        rows = importing.preview_class(
+            event.id, school.id, parsed.rows, consent_date=consent_date, tz=g.tenant.tz, principal=principal
+        )
     except (DomainError, ValueError) as error:
         message = error.message if isinstance(error, DomainError) else "Проверьте дату сбора согласий."
         db.session.rollback()
