@@ -138,6 +138,7 @@ BLUEPRINTS = (
     "server.tickets.api",
     "server.checkins.api",
     "server.checkins.views",
+    "server.checkins.venue_views",
     "kiosk.views",
     "server.live.views",
     "server.reports.views",

@@ -35,6 +35,8 @@ def _saved(form, action) -> bool:
 @bp.get("/")
 @roles_required(*STAFF)
 def region_home():
+    if page_principal().is_(Role.VENUE):
+        return redirect(url_for("venue.home"))
     now = utcnow()
     programme_kind = request.args.get("programme") or None
     if programme_kind not in (None, "open_day", "trial"):
