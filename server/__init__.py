@@ -144,6 +144,7 @@ BLUEPRINTS = (
     "server.reports.views",
     "server.reports.api",
     "server.api.openapi",
+    "server.public.views",
 )
 
 

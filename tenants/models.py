@@ -23,6 +23,11 @@ class Tenant(db.Model):
     region_code: Mapped[str | None] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The personal-data operator families consent to (152-ФЗ): named in the consent text and the
+    # privacy notice; set by the region's coordinator.
+    operator_name: Mapped[str | None] = mapped_column(String(300))
+    operator_address: Mapped[str | None] = mapped_column(String(500))
+    operator_contact: Mapped[str | None] = mapped_column(String(300))
 
     @property
     def tz(self) -> ZoneInfo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, PasswordField
@@ -69,8 +69,11 @@ def logout():
 
 
 @bp.get("/")
-@login_required
 def home():
+    if not current_user.is_authenticated:
+        from server.public.views import start_page
+
+        return start_page()
     regions = my_regions()
     if len(regions) == 1:
         return redirect(url_for("catalog.region_home", tenant=regions[0].slug))

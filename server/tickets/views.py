@@ -27,8 +27,10 @@ from server.catalog.models import FORMAT_LABELS, Event, EventFormat
 from server.database import utcnow
 from server.errors import DomainError
 from server.extensions import db, limiter
+from server.public.services import region as region_of
+from server.public.views import remember_ticket
 from server.tickets import calendar, pdf, printing, qr, services
-from server.tickets.consent import CONSENT_TEXT, CONSENT_VERSION
+from server.tickets.consent import CONSENT_VERSION, consent_text
 from server.tickets.models import Ticket, TicketStatus
 from server.tickets.staff_views import bp as staff_bp
 
@@ -126,6 +128,7 @@ def register(event_id: int):
     elif request.method == "POST":
         refusal, status = DomainError("Проверьте поля формы."), 422
     now = utcnow()
+    operator = region_of(g.tenant.id)
     response = render_template(
         "tickets/register.html",
         event=event,
@@ -133,7 +136,7 @@ def register(event_id: int):
         refusal=refusal,
         candidates=candidates,
         closed=event.ends_at <= now,
-        consent_text=CONSENT_TEXT,
+        consent_text=consent_text(operator.operator_name, operator.operator_address),
         consent_version=CONSENT_VERSION,
         format_labels=FORMAT_LABELS,
         body_class="public",
@@ -160,6 +163,7 @@ def _private(response: Response) -> Response:
 @bp.get("/t/<token>")
 def ticket_page(token: str):
     ticket = _ticket(token)
+    remember_ticket(token)
     successor = db.session.scalar(select(Ticket).where(Ticket.replaces_id == ticket.id))
     alternatives = []
     if ticket.status == TicketStatus.ACTIVE and request.args.get("move"):
