@@ -39,8 +39,14 @@ def attendance_csv(report: dict) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(_rows(report))
+    writer.writerows([tuple(_ru_number(v) for v in row) for row in _rows(report)])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _ru_number(value):
+    """Russian Excel reads «33,3» as a number and «33.3» as text (or a date): a decimal comma in CSV.
+    XLSX keeps real numbers, which Excel shows in the reader's own format."""
+    return str(value).replace(".", ",") if isinstance(value, float) else value
 
 
 def attendance_xlsx(report: dict) -> bytes:

@@ -17,6 +17,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField, TelField
@@ -39,16 +41,16 @@ bp.register_blueprint(staff_bp)
 
 
 class RegistrationForm(FlaskForm):
-    last_name = StringField("Фамилия ученика", validators=[Length(max=100)])
-    first_name = StringField("Имя", validators=[Length(max=100)])
-    middle_name = StringField("Отчество (если есть)", validators=[Optional(), Length(max=100)])
-    grade = SelectField("Класс", coerce=int)
-    school = StringField("Школа", validators=[Length(max=300)])
+    last_name = StringField(_l("Фамилия ученика"), validators=[Length(max=100)])
+    first_name = StringField(_l("Имя"), validators=[Length(max=100)])
+    middle_name = StringField(_l("Отчество (если есть)"), validators=[Optional(), Length(max=100)])
+    grade = SelectField(_l("Класс"), coerce=int)
+    school = StringField(_l("Школа"), validators=[Length(max=300)])
     school_id = HiddenField()
-    guardian_name = StringField("ФИО родителя (законного представителя)", validators=[Length(max=200)])
-    guardian_phone = TelField("Телефон родителя", validators=[Optional(), Length(max=40)])
-    guardian_email = EmailField("E-mail родителя", validators=[Optional(), Length(max=254)])
-    consent = BooleanField("Я родитель (законный представитель) и даю согласие на обработку данных")
+    guardian_name = StringField(_l("ФИО родителя (законного представителя)"), validators=[Length(max=200)])
+    guardian_phone = TelField(_l("Телефон родителя"), validators=[Optional(), Length(max=40)])
+    guardian_email = EmailField(_l("E-mail родителя"), validators=[Optional(), Length(max=254)])
+    consent = BooleanField(_l("Я родитель (законный представитель) и даю согласие на обработку данных"))
     consent_version = HiddenField(default=CONSENT_VERSION)
 
 
@@ -98,7 +100,8 @@ def register(event_id: int):
         abort(404)
     form = RegistrationForm()
     form.grade.choices = [
-        SelectChoice(grade, f"{grade} класс") for grade in range(event.grade_min, event.grade_max + 1)
+        SelectChoice(grade, gettext("%(grade)s класс", grade=grade))
+        for grade in range(event.grade_min, event.grade_max + 1)
     ]
     refusal, status, candidates = None, 200, []
     if request.method == "POST" and form.validate_on_submit():

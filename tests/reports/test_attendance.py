@@ -74,7 +74,7 @@ def test_csv_export_opens_in_excel_with_cyrillic(client, world):
     assert response.status_code == 200
     assert response.data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
     text = response.data.decode("utf-8-sig")
-    assert "Муниципалитет;г. Ярославль;10;3;2;66.7" in text
+    assert "Муниципалитет;г. Ярославль;10;3;2;66,7" in text
 
 
 def test_xlsx_export_has_the_same_figures(client, world):
