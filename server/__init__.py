@@ -187,6 +187,7 @@ BLUEPRINTS = (
     "server.tickets.api",
     "server.checkins.api",
     "server.checkins.views",
+    "server.checkins.venue_views",
     "kiosk.views",
     "server.live.views",
     "server.reports.views",
@@ -197,6 +198,7 @@ BLUEPRINTS = (
     "server.privacy.views",
     "server.audit.views",
     "server.health",
+    "server.public.views",
 )
 
 

@@ -11,6 +11,19 @@ MONTHS = ("января", "февраля", "марта", "апреля", "ма�
 WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")  # fmt: skip
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _english() -> bool:
+    """Pages asked for with `?lang=en` (the session keeps it) show English dates too."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    return has_request_context() and str(get_locale()) == "en"
+
+
 def local(moment: datetime | None) -> datetime | None:
     tenant = g.get("tenant")
     if moment is None or tenant is None:
@@ -23,6 +36,8 @@ def datetime_ru(moment: datetime | None) -> str:
     moment = local(moment)
     if moment is None:
         return "—"
+    if _english():
+        return f"{WEEKDAYS_EN[moment.weekday()]}, {MONTHS_EN[moment.month - 1]} {moment.day}, {moment:%H:%M}"
     return f"{moment.day} {MONTHS[moment.month - 1]}, {WEEKDAYS[moment.weekday()]}, {moment:%H:%M}"
 
 
@@ -33,8 +48,31 @@ def time_ru(moment: datetime | None) -> str:
 
 def date_ru(moment: datetime | None) -> str:
     moment = local(moment)
-    return "—" if moment is None else f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    if moment is None:
+        return "—"
+    if _english():
+        return f"{MONTHS_EN[moment.month - 1]} {moment.day}, {moment.year}"
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def zone_name(timezone: str) -> str:
+    """«Иркутск (МСК+5)» rather than `Asia/Irkutsk`: how people in Russia name their time."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import get_timezone_location
+
+    english = _english()
+    city = get_timezone_location(timezone, locale="en" if english else "ru", return_city=True)
+    now = datetime.now(ZoneInfo("UTC"))
+    hours = (
+        now.astimezone(ZoneInfo(timezone)).utcoffset() - now.astimezone(ZoneInfo("Europe/Moscow")).utcoffset()
+    )
+    hours = int(hours.total_seconds() // 3600)
+    moscow = "MSK" if english else "МСК"
+    return f"{city} ({moscow}{hours:+d})" if hours else f"{city} ({moscow})"
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(datetime_ru=datetime_ru, time_ru=time_ru, date_ru=date_ru)
+    app.jinja_env.filters.update(
+        datetime_ru=datetime_ru, time_ru=time_ru, date_ru=date_ru, zone_name=zone_name
+    )

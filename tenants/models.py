@@ -25,6 +25,11 @@ class Tenant(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A suspended region keeps everything; its pages, API, kiosks and live stream refuse.
     suspended_at: Mapped[datetime | None] = mapped_column()
+    # The personal-data operator families consent to (152-ФЗ): named in the consent text and the
+    # privacy notice; set by the region's coordinator.
+    operator_name: Mapped[str | None] = mapped_column(String(300))
+    operator_address: Mapped[str | None] = mapped_column(String(500))
+    operator_contact: Mapped[str | None] = mapped_column(String(300))
 
     @property
     def tz(self) -> ZoneInfo:

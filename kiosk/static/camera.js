@@ -1,4 +1,19 @@
 // Camera scanning with the vendored jsQR (window.jsQR): getUserMedia → canvas → decode, ~8 times a second.
+// What the staff can do about a camera that does not start: the browser's own words are English.
+function cameraProblem(err) {
+  const name = err && err.name;
+  if (name === "NotAllowedError" || name === "SecurityError") {
+    return "Нет доступа к камере: разрешите её в настройках браузера. Пока можно сканировать сканером или найти по фамилии.";
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError") {
+    return "Камера не найдена. Подключите камеру или сканируйте сканером, либо найдите по фамилии.";
+  }
+  if (name === "NotReadableError" || name === "AbortError") {
+    return "Камера занята другой программой. Закройте её и попробуйте ещё раз.";
+  }
+  return "Камера не включилась. Сканируйте сканером или найдите по фамилии.";
+}
+
 export class Camera {
   constructor(box, onCode) {
     this.box = box;
@@ -15,12 +30,16 @@ export class Camera {
   async start() {
     if (this.running) return;
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new Error("Камера недоступна в этом браузере (нужен https или localhost).");
+      throw new Error("Камера недоступна в этом браузере (нужен https). Сканируйте сканером или найдите по фамилии.");
     }
-    this.stream = await navigator.mediaDevices.getUserMedia({
-      video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
-      audio: false,
-    });
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({
+        video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } },
+        audio: false,
+      });
+    } catch (err) {
+      throw new Error(cameraProblem(err));
+    }
     this.video = document.createElement("video");
     this.video.setAttribute("playsinline", "");
     this.video.muted = true;

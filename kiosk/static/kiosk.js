@@ -32,6 +32,7 @@ const state = {
   online: navigator.onLine,
   queued: 0,
   admittedToday: 0,
+  events: [],
   resultTimer: null,
   group: null,
   ticked: new Set(),
@@ -250,6 +251,9 @@ async function admitOffline(code, scanId) {
   const earlier = await store.admitOffline(hash, item);
   if (earlier) return refuse("already_checked_in", `Уже прошёл в ${timeOf(earlier.at)} · на этом входе`);
   state.admittedToday += 1;
+  const row = state.events.find((e) => e.id === event.id);
+  if (row) row.checked_in += 1;
+  renderEvents();
   await renderStatus();
   showResult({ result: "ok", message: `Проходите · нет сети, запись в очереди`, ticket });
 }
@@ -259,12 +263,15 @@ async function sync() {
   state.syncing = true;
   try {
     let items = await store.all("queue");
+    const sent = items.length;
     while (items.length) {
       const batch = items.slice(0, 200);
       const data = await api("POST", "/checkins/bulk", { items: batch });
       for (const answer of data.results) await store.remove("queue", answer.scan_id);
       items = items.slice(batch.length);
     }
+    // The server's counts now hold the queued admissions: take the counter and the rows from it together.
+    if (sent) await refreshToday();
   } catch (e) {
     if (e instanceof Revoked) unpair("Киоск отозван координатором.");
     else if (e instanceof Offline) state.online = false;
@@ -286,25 +293,31 @@ async function refreshToday() {
     }
     $("venue-name").textContent = data.venue.name;
     $("kiosk-name").textContent = `${data.kiosk.name} · ${data.tenant.name}`;
-    const list = $("events");
-    list.replaceChildren(
-      ...data.events.map((e) => {
-        const li = el("li", "k-event");
-        li.append(
-          el("span", "k-event-time", `${timeOf(e.starts_at)}–${timeOf(e.ends_at)}`),
-          el("span", "k-event-title", e.title + (e.format === "online" ? " (онлайн)" : "")),
-          el("span", "k-event-count", `прошли ${e.checked_in} из ${e.registered}`)
-        );
-        return li;
-      })
-    );
-    if (!data.events.length) {
-      list.append(el("li", "k-event k-muted", "Сегодня на этой площадке событий нет"));
-    }
+    state.events = data.events;
+    renderEvents();
     renderStatus();
   } catch (e) {
     if (e instanceof Revoked) unpair("Киоск отозван координатором. Получите новый код привязки.");
     else if (e instanceof Offline) setOnline(false);
+  }
+}
+
+// Today's rows; an offline admission adds to its row as it adds to the counter, so the two agree.
+function renderEvents() {
+  const list = $("events");
+  list.replaceChildren(
+    ...state.events.map((e) => {
+      const li = el("li", "k-event");
+      li.append(
+        el("span", "k-event-time", `${timeOf(e.starts_at)}–${timeOf(e.ends_at)}`),
+        el("span", "k-event-title", e.title + (e.format === "online" ? " (онлайн)" : "")),
+        el("span", "k-event-count", `прошли ${e.checked_in} из ${e.registered}`)
+      );
+      return li;
+    })
+  );
+  if (!state.events.length) {
+    list.append(el("li", "k-event k-muted", "Сегодня на этой площадке событий нет"));
   }
 }
 
@@ -523,8 +536,15 @@ function wire() {
     } else {
       camera
         .start()
-        .then(() => ($("btn-camera").textContent = "Выключить камеру"))
-        .catch((err) => showResult({ result: "invalid", message: `Камера: ${err.message}` }));
+        .then(() => {
+          $("camera-notice").hidden = true;
+          $("btn-camera").textContent = "Выключить камеру";
+        })
+        .catch((err) => {
+          // A device problem, not a ticket refused: a calm note, no red screen, no "bad" beep.
+          $("camera-notice").textContent = err.message;
+          $("camera-notice").hidden = false;
+        });
     }
   });
   $("btn-search").addEventListener("click", () => {

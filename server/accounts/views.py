@@ -19,7 +19,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from server.accounts import recovery, remember
@@ -134,8 +134,11 @@ def logout():
 
 
 @bp.get("/")
-@login_required
 def home():
+    if not current_user.is_authenticated:
+        from server.public.views import start_page
+
+        return start_page()
     regions = my_regions()
     if len(regions) == 1 and not current_user.is_platform_admin:
         return redirect(url_for("catalog.region_home", tenant=regions[0].slug))

@@ -2,51 +2,56 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
-REQUIRED = "Обязательное поле."
+REQUIRED = _l("Обязательное поле.")
 
 
 class MunicipalityForm(FlaskForm):
-    name = StringField("Название", validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField(_l("Название"), validators=[DataRequired(REQUIRED), Length(max=200)])
 
 
 class SchoolForm(FlaskForm):
-    name = StringField("Название школы", validators=[DataRequired(REQUIRED), Length(max=300)])
-    municipality_id = SelectField("Муниципалитет", coerce=int, validators=[DataRequired(REQUIRED)])
+    name = StringField(_l("Название школы"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    municipality_id = SelectField(_l("Муниципалитет"), coerce=int, validators=[DataRequired(REQUIRED)])
 
 
 class VenueForm(FlaskForm):
-    name = StringField("Название", validators=[DataRequired(REQUIRED), Length(max=300)])
-    address = StringField("Адрес", validators=[DataRequired(REQUIRED), Length(max=500)])
-    cluster = StringField("Кластер / отрасль", validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Название"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    address = StringField(_l("Адрес"), validators=[DataRequired(REQUIRED), Length(max=500)])
+    cluster = StringField(_l("Кластер / отрасль"), validators=[Optional(), Length(max=200)])
 
 
 class EventForm(FlaskForm):
-    title = StringField("Название", validators=[DataRequired(REQUIRED), Length(max=300)])
+    title = StringField(_l("Название"), validators=[DataRequired(REQUIRED), Length(max=300)])
     programme = SelectField(
-        "Программа",
+        _l("Программа"),
         choices=[
-            SelectChoice("open_day", "День открытых дверей (ЕДОД)"),
-            SelectChoice("trial", "Профессиональная проба"),
+            SelectChoice("open_day", _l("День открытых дверей (ЕДОД)")),
+            SelectChoice("trial", _l("Профессиональная проба")),
         ],
     )
     format = SelectField(
-        "Формат", choices=[SelectChoice("in_person", "Очно"), SelectChoice("online", "Онлайн")]
+        _l("Формат"), choices=[SelectChoice("in_person", _l("Очно")), SelectChoice("online", _l("Онлайн"))]
     )
-    venue_id = SelectField("Площадка", coerce=int, validators=[DataRequired(REQUIRED)])
-    starts_at = DateTimeLocalField("Начало", validators=[DataRequired("Укажите дату и время начала.")])
-    ends_at = DateTimeLocalField("Окончание", validators=[DataRequired("Укажите дату и время окончания.")])
+    venue_id = SelectField(_l("Площадка"), coerce=int, validators=[DataRequired(REQUIRED)])
+    starts_at = DateTimeLocalField(
+        _l("Начало"), validators=[DataRequired(_l("Укажите дату и время начала."))]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Окончание"), validators=[DataRequired(_l("Укажите дату и время окончания."))]
+    )
     capacity = IntegerField(
-        "Мест", validators=[DataRequired(REQUIRED), NumberRange(1, 100_000, "От 1 до 100 000.")]
+        _l("Мест"), validators=[DataRequired(REQUIRED), NumberRange(1, 100_000, _l("От 1 до 100 000."))]
     )
-    grade_min = IntegerField("Классы с", default=8, validators=[NumberRange(1, 11, "От 1 до 11.")])
-    grade_max = IntegerField("по", default=11, validators=[NumberRange(1, 11, "От 1 до 11.")])
-    description = TextAreaField("Описание", validators=[Optional(), Length(max=2000)])
+    grade_min = IntegerField(_l("Классы с"), default=8, validators=[NumberRange(1, 11, _l("От 1 до 11."))])
+    grade_max = IntegerField(_l("по"), default=11, validators=[NumberRange(1, 11, _l("От 1 до 11."))])
+    description = TextAreaField(_l("Описание"), validators=[Optional(), Length(max=2000)])
     broadcast_url = StringField(
-        "Ссылка на трансляцию (для онлайн)",
-        validators=[Optional(), URL(message="Некорректная ссылка."), Length(max=500)],
+        _l("Ссылка на трансляцию (для онлайн)"),
+        validators=[Optional(), URL(message=_l("Некорректная ссылка.")), Length(max=500)],
     )
-    quota_deadline = DateTimeLocalField("Квоты действуют до", validators=[Optional()])
+    quota_deadline = DateTimeLocalField(_l("Квоты действуют до"), validators=[Optional()])

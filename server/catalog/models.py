@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Enum, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -27,7 +28,7 @@ PROGRAMME_LABELS = {
     ProgrammeKind.OPEN_DAY: "Единый день открытых дверей «Профессионалитета»",
     ProgrammeKind.TRIAL: "Профессиональные пробы «Билет в будущее»",
 }
-FORMAT_LABELS = {EventFormat.IN_PERSON: "Очно", EventFormat.ONLINE: "Онлайн"}
+FORMAT_LABELS = {EventFormat.IN_PERSON: _l("Очно"), EventFormat.ONLINE: _l("Онлайн")}
 
 
 class Archivable:

@@ -34,8 +34,15 @@ def _saved(form, action) -> bool:
 
 
 @bp.get("/")
-@roles_required(*STAFF)
 def region_home():
+    """Staff of the region get its overview; everyone else (families first) the public page."""
+    principal = page_principal()
+    if principal is None or principal.role is None:
+        from server.public.views import region_page
+
+        return region_page()
+    if principal.is_(Role.VENUE):
+        return redirect(url_for("venue.home"))
     now = utcnow()
     programme_kind = request.args.get("programme") or None
     if programme_kind not in (None, "open_day", "trial"):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-REQUIRED = "Обязательное поле."
+REQUIRED = _l("Обязательное поле.")
 
 
 class KioskForm(FlaskForm):
-    venue_id = SelectField("Площадка", coerce=int, validators=[DataRequired(REQUIRED)])
-    name = StringField("Название киоска", validators=[DataRequired(REQUIRED), Length(max=100)])
+    venue_id = SelectField(_l("Площадка"), coerce=int, validators=[DataRequired(REQUIRED)])
+    name = StringField(_l("Название киоска"), validators=[DataRequired(REQUIRED), Length(max=100)])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, counting, log_admission, log_scan, many_admissions
+from server.checkins.door_words import opening_words
 from server.checkins.kiosks import KIOSK_BY_TOKEN, KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
 from server.checkins.work import DoorWork
@@ -415,8 +416,9 @@ def _refusal(
             return ScanResult.WRONG_VENUE, "Это онлайн-событие: вход по личной ссылке"
     opens, closes = window(door.starts_at, door.ends_at, door.opens_minutes)
     if moment < opens:
-        when = hhmm(opens, door.tenant_id, connection)
-        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется в {when}"
+        zone = connection.execute(_TIMEZONE, {"tenant_id": door.tenant_id}).scalar_one()
+        when = opening_words(opens, moment, zone)
+        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется {when}"
     if moment >= closes:
         when = hhmm(closes, door.tenant_id, connection)
         return ScanResult.OUTSIDE_WINDOW, f"Событие уже закончилось (в {when})"

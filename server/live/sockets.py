@@ -3,7 +3,8 @@
 The server alone decides rooms: a coordinator joins its region's room, a municipal coordinator, a
 school or a venue only its own narrower room. The tenant slug a client sends selects a region; the
 user's membership there is what lets them in. `before_request` does not run for socket events, so
-each handler sets the tenant scope itself and releases the database session at its end.
+each handler sets the tenant scope itself and releases the database session at its end. A client
+that names no region joins the region of its only membership.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 from sqlalchemy import select
 
-from server.accounts.models import User
+from server.accounts.models import Membership, User
 from server.accounts.services import membership_in, user_for_token
 from server.database import utcnow
 from server.extensions import db, socketio
@@ -71,7 +72,10 @@ def _authorise(auth: dict) -> tuple[LiveScope, Tenant, User, str | None]:
     if user is None:
         raise ConnectionRefusedError("unauthorized")
     slug = auth.get("tenant") or request.args.get("tenant")
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == str(slug))) if slug else None
+    if slug:
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == str(slug)))
+    else:
+        tenant = _only_region_of(user)
     if tenant is None:
         raise ConnectionRefusedError("unauthorized")
     if tenant.suspended_at is not None:
@@ -81,6 +85,17 @@ def _authorise(auth: dict) -> tuple[LiveScope, Tenant, User, str | None]:
     if scope is None:  # a stranger to this region is told nothing more than a wrong token is
         raise ConnectionRefusedError("unauthorized")
     return scope, tenant, user, token
+
+
+def _only_region_of(user: User) -> Tenant | None:
+    """The region of a user's one membership (SPEC: the token alone decides); with several the
+    client must name one, since choosing for them would show a region they did not ask for."""
+    tenant_ids = db.session.scalars(
+        select(Membership.tenant_id).where(Membership.user_id == user.id).execution_options(all_tenants=True)
+    ).all()
+    if len(tenant_ids) != 1:
+        return None
+    return db.session.get(Tenant, tenant_ids[0])
 
 
 @socketio.on("connect", namespace=NAMESPACE)

@@ -11,6 +11,13 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
+
+
+def N_(text: str) -> str:  # noqa: N802 (the name gettext tools look for)
+    """Marks a text for the translation catalogue without translating it here (a record keeps Russian)."""
+    return text
+
 
 CONSENT_TEXTS: dict[str, str] = {
     "2026-09": (
@@ -21,7 +28,7 @@ CONSENT_TEXTS: dict[str, str] = {
         "данных». Согласие действует до конца текущего учебного года и может быть отозвано письменным "
         "заявлением; отмена билета на странице билета прекращает запись."
     ),
-    "2026-12": (
+    "2026-12": N_(
         "Я, родитель (законный представитель) несовершеннолетнего ученика, в соответствии со статьёй 9 "
         "Федерального закона от 27.07.2006 № 152-ФЗ «О персональных данных» даю согласие оператору — "
         "{operator} — на обработку персональных данных ребёнка (фамилия, имя, отчество, школа, класс) "
@@ -42,9 +49,22 @@ CONSENT_TEXTS: dict[str, str] = {
 CONSENT_VERSION = "2026-12"
 
 # What the form and the text say when the region has not named its operator yet.
-DEFAULT_OPERATOR = "региональный оператор профориентационных мероприятий ({region})"
+DEFAULT_OPERATOR = N_("региональный оператор профориентационных мероприятий ({region})")
 
 PAPER_GUARDIAN_REQUIRED = "Укажите ФИО родителя (законного представителя), подписавшего согласие."
+
+
+def operator_words(name: str | None, address: str | None) -> str | None:
+    """«ГАУ ДПО ЯО «ЦОПП» (г. Ярославль, ул. …)», or None when the region has not named one."""
+    if not name:
+        return None
+    return f"{name} ({address})" if address else name
+
+
+def consent_text(name: str | None, address: str | None, region: str) -> str:
+    """The current text as the registration page shows it, in the reader's language."""
+    operator = operator_words(name, address) or _(DEFAULT_OPERATOR).format(region=region)
+    return _(CONSENT_TEXTS[CONSENT_VERSION]).replace("{operator}", operator)
 
 
 def text_of(version: str, operator: str | None = None, region: str = "") -> str:

@@ -305,12 +305,19 @@ def parse_upload(filename: str, data: bytes) -> Parsed:
                 phone=cell("phone"),
             )
         )
+    check_row_count(len(rows))
     if not rows:
         raise Invalid("В файле только заголовок — учеников нет.", code="empty_file")
     return Parsed(rows, notes)
 
 
 # --- checking rows --------------------------------------------------------------------------------
+
+
+def check_row_count(count: int) -> None:
+    """One limit for the file and for the confirm step (whose rows come back from the page)."""
+    if count > MAX_ROWS:
+        raise Invalid(f"В списке {count} строк; за раз можно загрузить до {MAX_ROWS}.", code="too_many_rows")
 
 
 def check_rows(event: Event, school_id: int, rows: list[Row]) -> list[Row]:
@@ -379,6 +386,7 @@ def _already_registered(event_id: int, school_id: int, key: tuple[str, int]) -> 
 
 
 def _group(event_id: int, school_id: int, label: str, escort_name: str, user_id: int | None) -> ClassGroup:
+    """The school's class at this event: the one already registered under this label, else a new one."""
     group = db.session.scalar(
         select(ClassGroup).where(
             ClassGroup.event_id == event_id, ClassGroup.school_id == school_id, ClassGroup.label == label
@@ -391,6 +399,33 @@ def _group(event_id: int, school_id: int, label: str, escort_name: str, user_id:
         group.escort_name = escort_name[:200]
     db.session.flush()
     return group
+
+
+def preview_class(
+    event_id: int,
+    school_id: int,
+    rows: list[Row],
+    *,
+    consent_date: date,
+    tz: ZoneInfo,
+    principal: Principal | None = None,
+    now: datetime | None = None,
+) -> list[Row]:
+    """Run the confirm step itself in a savepoint and roll it back, so the preview refuses exactly what
+    the confirm will (capacity, quotas, season limits, duplicates), each row with its reason."""
+    savepoint = db.session.begin_nested()
+    try:
+        result = register_class(
+            event_id, school_id, rows, consent_date=consent_date, escort_name="", tz=tz,
+            principal=principal, now=now,
+        )  # fmt: skip
+    finally:
+        savepoint.rollback()
+        db.session.expire_all()  # the seat counters were set from the rolled-back statements
+    for row, reason in result.refused:
+        if row.ok:
+            row.problems.append(reason)
+    return rows
 
 
 def register_class(
@@ -409,6 +444,7 @@ def register_class(
     from server.database import utcnow
 
     now = now or utcnow()
+    check_row_count(len(rows))
     school = db.session.scalar(select(School).where(School.id == school_id))
     if school is None:
         raise Invalid("Выберите школу.", code="unknown_school")
@@ -455,13 +491,28 @@ def register_class(
         except DomainError as error:
             refused.append((row, error.message))
     refused.sort(key=lambda item: item[0].line)
+    kept = _keep_groups_with_tickets(groups, tickets)
     if tickets:
         from server.notifications.schools import class_sheet_ready
         from tenants.models import Tenant
 
         region = db.session.get(Tenant, school.tenant_id)
-        class_sheet_ready(region, event, school, list(groups.values()), len(tickets))
-    return ImportResult(tickets, refused, list(groups.values()))
+        class_sheet_ready(region, event, school, kept, len(tickets))
+    return ImportResult(tickets, refused, kept)
+
+
+def _keep_groups_with_tickets(groups: dict[str, ClassGroup], tickets: list[Ticket]) -> list[ClassGroup]:
+    """A class whose every row was refused is no class: a new empty group would print an empty sheet
+    and open an empty list at the door. Groups that held tickets before are kept as they are."""
+    with_tickets = {t.group_id for t in tickets}
+    kept = []
+    for group in groups.values():
+        if group.id in with_tickets:
+            kept.append(group)
+        elif not db.session.scalar(select(Ticket.id).where(Ticket.group_id == group.id).limit(1)):
+            db.session.delete(group)
+    db.session.flush()
+    return kept
 
 
 def escort_code(group: ClassGroup) -> str:

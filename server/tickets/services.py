@@ -72,13 +72,22 @@ def _capitalise(word: str) -> str:
     return word
 
 
+# The field's name in the accusative, for «Укажите …» («Укажите фамилию», not «Укажите фамилия»).
+_ACCUSATIVE = {"фамилия": "фамилию"}
+NAME_MAX = 100
+
+
 def clean_name(text: str | None, what: str, *, required: bool = True) -> str:
     text = " ".join((text or "").split())
     if not text:
         if required:
-            raise Invalid(f"Укажите {what}.", code="required", field=what)
+            raise Invalid(f"Укажите {_ACCUSATIVE.get(what, what)}.", code="required", field=what)
         return ""
-    if len(text) > 100 or not _NAME.match(text):
+    if len(text) > NAME_MAX:
+        raise Invalid(
+            f"Поле «{what}» слишком длинное: не больше {NAME_MAX} символов.", code="name_too_long", field=what
+        )
+    if not _NAME.match(text):
         raise Invalid(f"Проверьте поле «{what}»: только буквы, пробел и дефис.", code="invalid_name")
     return " ".join(_capitalise(w) for w in text.split(" "))
 

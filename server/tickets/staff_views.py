@@ -190,7 +190,9 @@ def import_class(event_id: int):
         data = upload.read(importing.MAX_BYTES + 1)
         end_reads()  # no write lock held while a file is parsed
         parsed = importing.parse_upload(upload.filename, data)
-        rows = importing.check_rows(event, school.id, parsed.rows)
+        rows = importing.preview_class(
+            event.id, school.id, parsed.rows, consent_date=consent_date, tz=g.tenant.tz, principal=principal
+        )
     except (DomainError, ValueError) as error:
         message = error.message if isinstance(error, DomainError) else "Проверьте дату сбора согласий."
         db.session.rollback()

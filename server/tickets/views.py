@@ -17,6 +17,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, EmailField, HiddenField, SelectChoice, SelectField, StringField, TelField
@@ -29,8 +31,10 @@ from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db, limiter
 from server.privacy import services as privacy
+from server.public.services import region as region_of
+from server.public.views import remember_ticket
 from server.tickets import calendar, links, pdf, printing, qr, services
-from server.tickets.consent import CONSENT_VERSION, operator_of
+from server.tickets.consent import CONSENT_VERSION, consent_text
 from server.tickets.consent import text_of as consent_text_of
 from server.tickets.models import CONSENT_METHOD_LABELS, Consent, Ticket, TicketStatus
 from server.tickets.pdf import JOIN_HOW, JOIN_LABEL
@@ -41,16 +45,16 @@ bp.register_blueprint(staff_bp)
 
 
 class RegistrationForm(FlaskForm):
-    last_name = StringField("Фамилия ученика", validators=[Length(max=100)])
-    first_name = StringField("Имя", validators=[Length(max=100)])
-    middle_name = StringField("Отчество (если есть)", validators=[Optional(), Length(max=100)])
-    grade = SelectField("Класс", coerce=int)
-    school = StringField("Школа", validators=[Length(max=300)])
+    last_name = StringField(_l("Фамилия ученика"), validators=[Length(max=100)])
+    first_name = StringField(_l("Имя"), validators=[Length(max=100)])
+    middle_name = StringField(_l("Отчество (если есть)"), validators=[Optional(), Length(max=100)])
+    grade = SelectField(_l("Класс"), coerce=int)
+    school = StringField(_l("Школа"), validators=[Length(max=300)])
     school_id = HiddenField()
-    guardian_name = StringField("ФИО родителя (законного представителя)", validators=[Length(max=200)])
-    guardian_phone = TelField("Телефон родителя", validators=[Optional(), Length(max=40)])
-    guardian_email = EmailField("E-mail родителя", validators=[Optional(), Length(max=254)])
-    consent = BooleanField("Я родитель (законный представитель) и даю согласие на обработку данных")
+    guardian_name = StringField(_l("ФИО родителя (законного представителя)"), validators=[Length(max=200)])
+    guardian_phone = TelField(_l("Телефон родителя"), validators=[Optional(), Length(max=40)])
+    guardian_email = EmailField(_l("E-mail родителя"), validators=[Optional(), Length(max=254)])
+    consent = BooleanField(_l("Я родитель (законный представитель) и даю согласие на обработку данных"))
     consent_version = HiddenField(default=CONSENT_VERSION)
 
 
@@ -101,7 +105,8 @@ def register(event_id: int):
         abort(404)
     form = RegistrationForm()
     form.grade.choices = [
-        SelectChoice(grade, f"{grade} класс") for grade in range(event.grade_min, event.grade_max + 1)
+        SelectChoice(grade, gettext("%(grade)s класс", grade=grade))
+        for grade in range(event.grade_min, event.grade_max + 1)
     ]
     refusal, status, candidates = None, 200, []
     if request.method == "POST" and form.validate_on_submit():
@@ -131,6 +136,7 @@ def register(event_id: int):
     elif request.method == "POST":
         refusal, status = DomainError("Проверьте поля формы."), 422
     now = utcnow()
+    operator = region_of(g.tenant.id)
     response = render_template(
         "tickets/register.html",
         event=event,
@@ -138,7 +144,7 @@ def register(event_id: int):
         refusal=refusal,
         candidates=candidates,
         closed=event.ends_at <= now or event.archived,
-        consent_text=consent_text_of(CONSENT_VERSION, operator_of(g.tenant.id).name, g.tenant.name),
+        consent_text=consent_text(operator.operator_name, operator.operator_address, g.tenant.name),
         consent_version=CONSENT_VERSION,
         format_labels=FORMAT_LABELS,
         body_class="public",
@@ -165,6 +171,7 @@ def _private(response: Response) -> Response:
 @bp.get("/t/<token>")
 def ticket_page(token: str):
     ticket = _ticket(token)
+    remember_ticket(token)
     successor = db.session.scalar(select(Ticket).where(Ticket.replaces_id == ticket.id))
     alternatives = []
     if ticket.status == TicketStatus.ACTIVE and request.args.get("move"):

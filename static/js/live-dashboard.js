@@ -107,9 +107,13 @@
     $("lagging-stat").classList.toggle("stat-bad", lagging.length > 0);
     const alert = $("lagging-alert");
     alert.hidden = lagging.length === 0;
-    alert.textContent = lagging.length
-      ? "Нет ни одной отметки через 30 минут после начала: " + lagging.join(", ") + ". Свяжитесь с площадкой."
-      : "";
+    // Venue staff are the venue: they are asked to check their own door, not to call themselves.
+    const ownVenue = root.dataset.scope === "venue";
+    alert.textContent = !lagging.length
+      ? ""
+      : ownVenue
+        ? "Через 30 минут после начала нет ни одной отметки. Проверьте, что киоск на входе включён и на связи, или впускайте по фамилии."
+        : "Нет ни одной отметки через 30 минут после начала: " + lagging.join(", ") + ". Свяжитесь с площадкой.";
     renderBreakdown();
     renderFeed();
     renderChart();

@@ -119,6 +119,9 @@ def test_offline_admissions_queue_on_the_device_and_sync_exactly_once(
     assert "на этом входе" in page.inner_text("#result-message")
     _dismiss(page)
     assert page.inner_text("#net-status") == "нет сети — 3 в очереди"
+    # The counter and the event's row tell the same story, offline and after the sync.
+    assert page.inner_text("#admitted-today") == "3"
+    assert "прошли 3 из 3" in page.inner_text("#events")
     _shot(page, "offline")
     page.reload()  # the service worker serves the kiosk with no network
     page.wait_for_selector("#screen-ready:not([hidden])")
@@ -128,6 +131,8 @@ def test_offline_admissions_queue_on_the_device_and_sync_exactly_once(
 
     context.set_offline(False)
     _wait_text(page, "#net-status", lambda t: t == "на связи", timeout=20)
+    _wait_text(page, "#events", lambda t: "прошли 3 из 3" in t, timeout=3)
+    assert page.inner_text("#admitted-today") == "3"
 
     with app.app_context(), tenant_scope(world.a.id):
         rows = db.session.scalars(select(Checkin).order_by(Checkin.id)).all()
@@ -241,3 +246,20 @@ def test_camera_reads_the_ticket_qr(app, client, world, live_server, tmp_path):
         page.wait_for_selector("#screen-result[data-result='ok']:not([hidden])", timeout=15_000)
         assert page.inner_text("#result-name") == "Камерова В. П."
         browser.close()
+
+
+def test_a_camera_that_cannot_start_is_a_calm_note_not_a_refusal(app, client, world, live_server, browser):
+    """No camera or no permission is the device's trouble: never the red «НЕ ПРОХОДИТ» screen."""
+    event = world.event(world.a)
+    created = create_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    _pair(page, live_server, created["pairing_code"])
+    page.click("#btn-camera")
+    page.wait_for_selector("#camera-notice:not([hidden])", timeout=10_000)
+    note = page.inner_text("#camera-notice")
+    assert note.startswith(("Нет доступа к камере", "Камера не найдена", "Камера не включилась")), note
+    assert "найти по фамилии" in note or "найдите по фамилии" in note
+    assert page.is_hidden("#screen-result")
+    _shot(page, "camera-denied")
+    context.close()

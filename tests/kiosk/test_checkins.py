@@ -115,6 +115,26 @@ def test_window_opens_an_hour_before_and_closes_at_the_end(app, client, world):
     assert too_late["message"].startswith("Событие уже закончилось")
 
 
+def test_a_ticket_for_another_day_says_which_day_its_window_opens(app, client, world):
+    from tenants.models import Tenant
+
+    venue = world.venue(world.a)
+    with app.app_context():
+        tz = db.session.get(Tenant, world.a.id).tz
+    local = utcnow().astimezone(tz)
+    starts = (local + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    event = world.event(world.a, venue_id=venue, starts_at=starts)
+    kiosk = paired_kiosk(client, world, world.a, venue)
+
+    answer = scan(client, kiosk, world.ticket(world.a, event)[1])
+    months = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября",
+              "октября", "ноября", "декабря")  # fmt: skip
+    day = f"{starts.day} {months[starts.month - 1]}"
+    assert answer["result"] == "outside_window"
+    assert answer["message"].startswith(f"Вход ещё не открыт: откроется {day} (")
+    assert answer["message"].endswith("в 09:00")
+
+
 def test_unknown_forged_and_other_region_codes_are_indistinguishable(app, client, world):
     event = world.event(world.a)
     _, code = world.ticket(world.a, event)

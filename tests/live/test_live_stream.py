@@ -66,10 +66,29 @@ def test_unknown_revoked_or_foreign_credentials_are_refused(app, world, opened):
     assert opened("yaroslavl") is None  # no token, no session
     assert opened("irkutsk", token) is None  # a member of region A asks for region B
     assert opened("atlantis", token) is None
-    assert opened(None, token) is None
     assert opened("yaroslavl", token) is not None
     _revoke_all_tokens(app)
     assert opened("yaroslavl", token) is None
+
+
+def test_a_token_alone_joins_the_region_of_its_users_only_membership(app, world, opened):
+    """SPEC: `auth={"token": …}` is enough; a user of two regions must say which one."""
+    venue_id, event_id, _ = _event_with_tickets(world, world.b, 2)
+    _, token = world.user(world.b, Role.COORDINATOR)
+    live = opened(None, token)
+    assert live is not None
+    (snap,) = live.wait_for("snapshot")
+    assert [e["id"] for e in snap["events"]] == [event_id]
+
+    email, both = world.user(world.a, Role.COORDINATOR)
+    with app.app_context():
+        from server.accounts.services import create_user
+        from tenants.models import Tenant
+
+        create_user(email, tenant=db.session.get(Tenant, world.b.id), role=Role.VENUE, venue_id=venue_id)
+        db.session.commit()
+    assert opened(None, both) is None
+    assert opened("irkutsk", both) is not None
 
 
 def test_login_session_of_the_page_authenticates_the_socket(world, live_server, opened):

@@ -191,3 +191,103 @@ def test_a_paper_consent_without_the_guardians_name_is_not_registered(app, world
     assert re.search(r'class="done-count">1<', done)
     with region(app, world.a):
         assert [c.guardian_name for c in db.session.scalars(select(Consent))] == ["Деев Иван"]
+def _xlsx(*rows) -> bytes:
+    book = Workbook()
+    book.active.append(["Фамилия", "Имя", "Отчество", "Класс"])
+    for row in rows:
+        book.active.append(list(row))
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def _preview_rows(html: str) -> list[dict]:
+    rows = re.search(r'name="rows" value="([^"]*)"', html).group(1)
+    return json.loads(rows.replace("&#34;", '"').replace("&quot;", '"'))
+
+
+def test_preview_refuses_what_the_confirm_step_will_and_changes_nothing(app, world):
+    """Capacity, the municipality's quota and the season limit are judged in the preview, per row."""
+    north = world.municipality(world.a)
+    school = world.school(world.a, north)
+    other = world.school(world.a, north)
+    venue = world.venue(world.a)
+    event = world.event(world.a, venue_id=venue, capacity=4, quotas=[(north, 3)], programme="trial",
+                        grades=(6, 11))  # fmt: skip
+    world.ticket(world.a, event, school_id=other, last_name="Чужой")  # one quota seat gone
+    earlier = world.event(world.a, venue_id=venue, programme="trial", grades=(6, 11))
+    world.ticket(world.a, earlier, school_id=school, last_name="Пробова", first_name="Анна", grade=9)
+    email, _ = world.user(world.a, Role.SCHOOL, school_id=school)
+    client = app.test_client()
+    login(client, email)
+    data = _xlsx(
+        ("Пробова", "Анна", "Петрович", "9А"),  # her one in-person trial of the season is taken
+        ("Первый", "Олег", "", "9А"),
+        ("Второй", "Олег", "", "9А"),
+        ("Третий", "Олег", "", "9А"),  # the municipality's quota (3) is full by now
+    )
+    html = _preview(client, event, data, "9а.xlsx").get_data(as_text=True)
+    assert re.search(r'class="valid-count">2<', html)
+    assert "квоте вашего муниципалитета" in html
+    assert "не будет записан" in html and html.count("не будет записан:") == 2
+    assert [r["last_name"] for r in _preview_rows(html)] == ["Первый", "Второй"]
+    with region(app, world.a):
+        from server.catalog.models import Event
+
+        assert db.session.scalar(select(Event.registered).where(Event.id == event)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ClassGroup)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 2
+    done = _confirm(client, event, _preview_rows(html)).get_data(as_text=True)
+    assert re.search(r'class="done-count">2<', done) and "flash-success" in done
+
+
+def test_confirm_applies_the_files_row_limit(app, world):
+    client, school, event = _school_client(app, world)
+    page = _confirm(client, event, _rows(*[f"Ученик{chr(1072 + i % 32)}" for i in range(301)]))
+    assert page.status_code == 422
+    assert "за раз можно загрузить до 300" in page.get_data(as_text=True)
+
+
+def test_a_partial_or_empty_result_is_not_shown_as_success(app, world):
+    client, school, event = _school_client(app, world)
+    with region(app, world.a):
+        from server.catalog.models import Event
+
+        db.session.scalar(select(Event).where(Event.id == event)).capacity = 1
+        db.session.commit()
+    partial = _confirm(client, event, _rows("Первая", "Вторая")).get_data(as_text=True)
+    assert "flash-success" not in partial
+    assert "Записана только часть списка" in partial and "1</strong> из 2" in partial
+    none = _confirm(client, event, _rows("Третья")).get_data(as_text=True)
+    assert "flash-success" not in none and "Никто из списка не записан" in none
+
+
+def test_a_numeric_class_cell_joins_the_existing_class_and_a_refused_class_leaves_no_empty_group(app, world):
+    client, school, event = _school_client(app, world)
+    group, _, _ = world.class_group(world.a, event, school_id=school, size=2, label="10", grade=10)
+    html = _preview(client, event, _xlsx(("Числова", "Анна", "", 10.0)), "10.xlsx").get_data(as_text=True)
+    assert re.search(r'class="valid-count">1<', html)
+    _confirm(client, event, _preview_rows(html))
+    with region(app, world.a):
+        labels = db.session.scalars(select(ClassGroup.label)).all()
+        in_group = db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.group_id == group))
+    assert labels == ["10"] and in_group == 3
+
+    with region(app, world.a):
+        from server.catalog.models import Event
+
+        db.session.scalar(select(Event).where(Event.id == event)).capacity = 3
+        db.session.commit()
+    refused = _confirm(client, event, _rows("Лишняя")).get_data(as_text=True)  # class 8А, no seat
+    assert "Свободных мест больше нет" in refused
+    with region(app, world.a):
+        assert db.session.scalars(select(ClassGroup.label)).all() == ["10"]
+
+
+def test_an_over_long_name_says_too_long_and_a_missing_one_asks_in_the_right_case(app, world):
+    client, school, event = _school_client(app, world)
+    data = f"Фамилия;Имя;Отчество;Класс\n{'Д' * 101};Анна;;9\n;Олег;;9\n".encode()
+    html = _preview(client, event, data, "l.csv").get_data(as_text=True)
+    assert "Поле «фамилия» слишком длинное: не больше 100 символов." in html
+    assert "Укажите фамилию." in html
+    assert "только буквы" not in html

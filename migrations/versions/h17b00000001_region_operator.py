@@ -1,0 +1,28 @@
+"""The region's personal-data operator (name, address, contact), named in the consent text
+
+Revision ID: h17b00000001
+Revises: a2b3c4d5e607
+Create Date: 2026-12-03 13:20:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "h17b00000001"
+down_revision = "a2b3c4d5e607"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("tenants") as batch:
+        batch.add_column(sa.Column("operator_name", sa.String(length=300), nullable=True))
+        batch.add_column(sa.Column("operator_address", sa.String(length=500), nullable=True))
+        batch.add_column(sa.Column("operator_contact", sa.String(length=300), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table("tenants") as batch:
+        batch.drop_column("operator_contact")
+        batch.drop_column("operator_address")
+        batch.drop_column("operator_name")
