@@ -1,7 +1,7 @@
 """schools.search_name: the name's words and the usual abbreviations, for the word-by-word typeahead
 
 Revision ID: h17a00000001
-Revises: a2b3c4d5e607
+Revises: h21a00000002
 Create Date: 2026-12-03 13:20:00
 
 Recomputed for every school: «СОШ № 33», «школа 33» and «33 средняя» find «Средняя школа № 33».
@@ -13,7 +13,7 @@ from alembic import op
 from server.text import normalise_name, school_search_text
 
 revision = "h17a00000001"
-down_revision = "a2b3c4d5e607"
+down_revision = "h21a00000002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """accounts self-service: suspended regions, session keys, remember tokens, one-time links, school INN
 
 Revision ID: h18a00000001
-Revises: h19a00000001
+Revises: h19a00000002
 Create Date: 2026-12-03 13:20:00
 
 Regions can be suspended; a user's session key ends every session at once; «remember me» and
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "h18a00000001"
-down_revision = "h19a00000001"
+down_revision = "h19a00000002"
 branch_labels = None
 depends_on = None
 

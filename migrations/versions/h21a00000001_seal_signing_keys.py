@@ -1,7 +1,7 @@
 """Seal the tickets' private signing keys with KEY_ENCRYPTION_KEY (they were stored raw)
 
 Revision ID: h21a00000001
-Revises: h19a00000001
+Revises: h18a00000001
 Create Date: 2026-12-03 13:00:00
 
 A dump of the database alone let anyone mint codes that offline doors accept. Raw keys are 32 bytes;
@@ -14,7 +14,7 @@ from alembic import op
 from flask import current_app
 
 revision = "h21a00000001"
-down_revision = "h19a00000001"
+down_revision = "h18a00000001"
 branch_labels = None
 depends_on = None
 
