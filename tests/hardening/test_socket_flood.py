@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.conftest import PASSWORD, _free_port
-from tests.foundation.test_production_server import _gunicorn
+from tests.production import start_gunicorn
 from tests.kiosk.helpers import paired_kiosk
 from tests.kiosk.test_checkins import _venue_of
 
@@ -67,7 +67,7 @@ def test_a_thousand_idle_websockets_do_not_stop_logins_pages_or_scans(app, clien
     base = f"http://127.0.0.1:{port}"
     # One client address for all: the per-client limit would refuse most at once, so it is lifted
     # here to prove the total bound and the join time (the per-client limit has its own test).
-    process = _gunicorn(
+    process = start_gunicorn(
         database_url, port, SOCKETIO_MAX_PER_CLIENT="100000", SOCKETIO_JOIN_SECONDS=str(JOIN_SECONDS)
     )
     held: list[socket.socket] = []
