@@ -285,8 +285,6 @@ def text_of_values(engine: Engine) -> set[str]:
             ("schools", "name"),
             ("municipalities", "name"),
             ("kiosks", "name"),
-            # the IANA name (Europe/Moscow) is shown until the zone has its Russian name (issue 17, #10)
-            ("tenants", "timezone"),
         ):
             for row in conn.execute(text(f"SELECT {columns} FROM {table}")):
                 values.update(v for v in row if v)

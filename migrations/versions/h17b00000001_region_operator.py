@@ -22,7 +22,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("tenants") as batch:
-        batch.drop_column("operator_contact")
-        batch.drop_column("operator_address")
-        batch.drop_column("operator_name")
+    # Not batch mode: on SQLite that rebuilds the table, and its children's foreign keys would cascade.
+    for column in ("operator_contact", "operator_address", "operator_name"):
+        op.execute(f"ALTER TABLE tenants DROP COLUMN {column}")  # SQLite 3.35+ and PostgreSQL

@@ -68,9 +68,11 @@ def downgrade():
     op.drop_index(op.f("ix_mail_runs_event_id"), table_name="mail_runs")
     op.drop_table("mail_runs")
     op.drop_table("mail_settings")
-    with op.batch_alter_table("mail_outbox") as batch:
-        batch.drop_column("ticket_id")
-        batch.drop_column("decline_url")
-        batch.drop_column("deferred_attachments")
-    with op.batch_alter_table("events") as batch:
-        batch.drop_column("cancelled_at")
+    # Not batch mode: on SQLite that rebuilds the table, and its children's foreign keys would cascade.
+    for table, column in (
+        ("mail_outbox", "ticket_id"),
+        ("mail_outbox", "decline_url"),
+        ("mail_outbox", "deferred_attachments"),
+        ("events", "cancelled_at"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite 3.35+ and PostgreSQL

@@ -71,4 +71,4 @@ def downgrade():
         ("consents", "operator_name"),
         ("students", "erased_at"),
     ):
-        op.drop_column(table, column)
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # no batch rebuild: see h18a00000001

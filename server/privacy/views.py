@@ -28,7 +28,7 @@ REASON_LABELS = {
 }
 
 
-@bp.get("/privacy")
+@bp.get("/personal-data")
 @roles_required(Role.COORDINATOR)
 def overview():
     query = request.args.get("q", "").strip()[:100]
@@ -46,7 +46,7 @@ def overview():
     return _private(Response(html))
 
 
-@bp.route("/privacy/students/<int:student_id>/erase", methods=["GET", "POST"])
+@bp.route("/personal-data/students/<int:student_id>/erase", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 def erase_student(student_id: int):
     """A written request carried out: a confirmation page naming what goes, then the erasure."""
@@ -75,7 +75,7 @@ def erase_student(student_id: int):
     return _private(Response(html, status=422 if request.method == "POST" else 200))
 
 
-@bp.route("/privacy/keys/rotate", methods=["GET", "POST"])
+@bp.route("/personal-data/keys/rotate", methods=["GET", "POST"])
 @roles_required(Role.COORDINATOR)
 @limiter.limit("10 per hour", methods=["POST"])
 def rotate_keys():

@@ -124,6 +124,8 @@ def _xlsx_cell(sheet, value, column: Column, tz: ZoneInfo, bold: bool = False) -
         value = _local(value, tz)
     elif isinstance(value, enum.Enum):
         value = str(value.value)
+    elif value is not None and not isinstance(value, str | int | float | date):
+        value = str(value)  # a translated label (a lazy string) is text
     cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # a string cell, never a formula, whatever it starts with

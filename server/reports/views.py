@@ -76,7 +76,7 @@ def attendance_export(event_id: int, fmt: str):
     chunks = (
         exports.csv_stream(table, g.tenant.tz) if fmt == "csv" else exports.xlsx_stream([table], g.tenant.tz)
     )
-    return _download(chunks, fmt, f"Посещаемость {event.title[:60]}")
+    return _download(chunks, fmt, f"Посещаемость — {event.title[:60]}")
 
 
 # --- who came --------------------------------------------------------------------------------------

@@ -111,8 +111,9 @@ def confirmed_rows(raw: str | None) -> list[Row]:
         data = json.loads(raw or "[]")
     except (ValueError, RecursionError):
         raise Invalid(_BAD_ROWS, code="bad_rows") from None
-    if not isinstance(data, list) or len(data) > MAX_ROWS:
+    if not isinstance(data, list):
         raise Invalid(_BAD_ROWS, code="bad_rows")
+    check_row_count(len(data))
     return [Row.from_dict(item) for item in data]
 
 

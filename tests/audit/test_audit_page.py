@@ -67,7 +67,7 @@ def test_the_coordinator_sees_every_kind_of_action_and_filters_them(app, client,
         "киоск создан",
         "киоск привязан",
         "киоск отозван",
-        "выгрузка посещаемости",
+        "выгрузка отчёта",
         "выдана роль",
         "согласие дано",
         "согласие отозвано",
@@ -82,7 +82,7 @@ def test_the_coordinator_sees_every_kind_of_action_and_filters_them(app, client,
         ["проход по QR на киоске", "проход вручную (по фамилии)", "проход офлайн (синхронизирован)"]
     )
     assert _actions(client.get("/yaroslavl/audit?kind=exports").get_data(as_text=True)) == [
-        "выгрузка посещаемости"
+        "выгрузка отчёта"
     ]
     kiosks = _actions(client.get("/yaroslavl/audit?kind=kiosks").get_data(as_text=True))
     assert {"киоск создан", "киоск привязан", "киоск отозван"} == set(kiosks)

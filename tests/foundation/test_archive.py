@@ -10,6 +10,7 @@ from sqlalchemy import select
 from server.audit.models import AuditEntry
 from server.database import utcnow
 from server.extensions import db
+from server.tickets.consent import CONSENT_VERSION
 from server.tickets.models import Ticket
 from tests.conftest import login
 from tests.tickets.helpers import region
@@ -53,7 +54,7 @@ def test_archived_event_venue_school_and_municipality_leave_forms_and_lists_but_
         f"/yaroslavl/e/{event}",
         data={"last_name": "Петров", "first_name": "Пётр", "grade": "9", "school_id": other_school,
               "guardian_name": "Петрова Анна", "guardian_phone": "+7 900 000-00-00", "consent": "y",
-              "consent_version": "2026-09"},
+              "consent_version": CONSENT_VERSION},
     )  # fmt: skip
     assert refused.status_code == 409 and "Событие в архиве" in refused.get_data(as_text=True)
     # the coordinator still finds it, marked, and its history stays
@@ -66,7 +67,7 @@ def test_archived_event_venue_school_and_municipality_leave_forms_and_lists_but_
     assert client.get(f"/yaroslavl/events/{event}/attendance.csv").status_code == 200
     with region(app, world.a):
         actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-        assert actions[-4:] == ["catalog.archive"] * 4
+        assert [a for a in actions if a.startswith("catalog.")][-4:] == ["catalog.archive"] * 4
 
     _archive(client, "events", event, archived="0")
     assert "Агроном" in client.get("/yaroslavl/events/open").get_data(as_text=True)

@@ -73,6 +73,9 @@ def test_every_role_crawls_every_page_and_download_through_gunicorn(app, demo, d
         )]  # fmt: skip
     ids = Ids(engine, region, "yaroslavl", extra={"token": tokens[:1] + tokens[-1:]})
     ids.extra["access_token"] = ids.extra["token"]
+    ids.extra["ext"] = ["csv", "xlsx"]  # the onboarding template
+    ids.extra["mail_id"] = ids.ids("mail_outbox") or ["1"]  # the demo's letters, kept for the admin
+    ids.extra["attachment_id"] = ids.ids("mail_attachments") or ["1"]
     urls, unfilled = route_urls(app.url_map, ids)
     assert not unfilled, "\n".join(unfilled)
     data = text_of_values(engine)

@@ -203,7 +203,7 @@ def test_a_ticket_cancelled_by_the_school_and_one_moved_are_both_told(app, world
     _, moving = family_ticket(world, world.a, event, "two@example.ru", last_name="Вторых", school_id=school)
     staff, _ = world.user(world.a, role=Role.SCHOOL, school_id=school)
     login(client, staff)
-    assert client.post(f"/yaroslavl/tickets/{cancelled}/cancel").status_code in (200, 302, 303)
+    assert client.post(f"/yaroslavl/tickets/{cancelled}/cancel", data={"confirmed": "1"}).status_code in (200, 302, 303)
     client.post("/logout")
     client.post(f"/yaroslavl/t/{moving}/move", data={"event_id": later})
     [notice] = outbox(app, kind="ticket_cancelled")

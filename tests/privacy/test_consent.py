@@ -106,7 +106,7 @@ def test_schools_print_the_consent_form_for_paper(app, client, world, tmp_path):
     login(client, email)
     response = client.get("/yaroslavl/consent-form.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert f'filename="consent-{CONSENT_VERSION}.pdf"' in response.headers["Content-Disposition"]
+    assert f'filename="Soglasie {CONSENT_VERSION}.pdf"' in response.headers["Content-Disposition"]
     path = tmp_path / "form.pdf"
     path.write_bytes(response.data)
     text = " ".join(

@@ -96,11 +96,11 @@ def test_coordinator_erases_on_a_written_request_with_a_confirmation(app, client
     before = _attendance(client, world, today)
     email, _ = world.user(world.a, Role.COORDINATOR)
     login(client, email)
-    found = client.get("/yaroslavl/privacy?q=соколов").get_data(as_text=True)
+    found = client.get("/yaroslavl/personal-data?q=соколов").get_data(as_text=True)
     assert "Соколов Иван Петрович" in found
     with region(app, world.a):
         student_id = db.session.scalar(select(Student.id))
-    url = f"/yaroslavl/privacy/students/{student_id}/erase"
+    url = f"/yaroslavl/personal-data/students/{student_id}/erase"
     assert "Удалить данные ученика?" in client.get(url).get_data(as_text=True)
     refused = client.post(url, data={"reference": "вх. № 15 от 02.12.2026"})
     assert refused.status_code == 422 and "нельзя отменить" in refused.get_data(as_text=True)
@@ -133,11 +133,11 @@ def test_another_regions_coordinator_cannot_find_or_erase_the_student(app, clien
     assert "Соколов" not in client.get("/irkutsk/privacy?q=соколов").get_data(as_text=True)
     assert (
         client.post(
-            f"/irkutsk/privacy/students/{student_id}/erase", data={"reference": "x", "confirm": "y"}
+            f"/irkutsk/personal-data/students/{student_id}/erase", data={"reference": "x", "confirm": "y"}
         ).status_code
         == 404
     )
-    assert client.get(f"/yaroslavl/privacy/students/{student_id}/erase").status_code == 404
+    assert client.get(f"/yaroslavl/personal-data/students/{student_id}/erase").status_code == 404
     with region(app, world.a):
         assert db.session.scalar(select(Student.last_name)) == "Соколов"
 

@@ -113,13 +113,13 @@ def test_coordinator_rotates_the_key_after_a_confirmation(app, client, world):
     world.ticket(world.a, world.event(world.a))
     email, _ = world.user(world.a, Role.COORDINATOR)
     login(client, email)
-    page = client.get("/yaroslavl/privacy").get_data(as_text=True)
+    page = client.get("/yaroslavl/personal-data").get_data(as_text=True)
     assert "Ключи подписи билетов" in page and "№ 1" in page
-    assert "Сменить ключ подписи билетов?" in client.get("/yaroslavl/privacy/keys/rotate").get_data(
+    assert "Сменить ключ подписи билетов?" in client.get("/yaroslavl/personal-data/keys/rotate").get_data(
         as_text=True
     )
-    assert client.post("/yaroslavl/privacy/keys/rotate", data={}).status_code == 422
-    done = client.post("/yaroslavl/privacy/keys/rotate", data={"confirm": "y"}, follow_redirects=True)
+    assert client.post("/yaroslavl/personal-data/keys/rotate", data={}).status_code == 422
+    done = client.post("/yaroslavl/personal-data/keys/rotate", data={"confirm": "y"}, follow_redirects=True)
     assert "Новый ключ № 2 подписывает новые билеты" in done.get_data(as_text=True)
     with region(app, world.a):
         keys = dict(db.session.execute(select(SigningKey.key_id, SigningKey.active)).all())
@@ -127,7 +127,7 @@ def test_coordinator_rotates_the_key_after_a_confirmation(app, client, world):
         assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "keys.rotated"))
     other, _ = world.user(world.b, Role.COORDINATOR)
     login(client, other)
-    assert client.post("/yaroslavl/privacy/keys/rotate", data={"confirm": "y"}).status_code == 404
+    assert client.post("/yaroslavl/personal-data/keys/rotate", data={"confirm": "y"}).status_code == 404
 
 
 def test_resealing_moves_every_key_to_a_new_key_encryption_key(app, world, runner):

@@ -82,7 +82,7 @@ def test_staff_still_get_their_overview_at_the_region_address(client, world):
 def test_consent_names_the_operator_the_coordinator_set_and_links_the_privacy_notice(client, world):
     event = world.event(world.a, starts_at=utcnow() + timedelta(days=2))
     before = client.get(f"/yaroslavl/e/{event}").get_data(as_text=True)
-    assert "оператору регионального этапа профориентационных мероприятий" in before
+    assert "региональный оператор профориентационных мероприятий" in before
     assert 'href="/yaroslavl/privacy"' in before
 
     email, _ = world.user(world.a, Role.COORDINATOR)

@@ -193,9 +193,9 @@ def test_a_paper_consent_without_the_guardians_name_is_not_registered(app, world
         assert [c.guardian_name for c in db.session.scalars(select(Consent))] == ["Деев Иван"]
 def _xlsx(*rows) -> bytes:
     book = Workbook()
-    book.active.append(["Фамилия", "Имя", "Отчество", "Класс"])
+    book.active.append(["Фамилия", "Имя", "Отчество", "Класс", "Родитель"])
     for row in rows:
-        book.active.append(list(row))
+        book.active.append([*row, f"{row[0]} Мария Ивановна"])
     data = io.BytesIO()
     book.save(data)
     return data.getvalue()
