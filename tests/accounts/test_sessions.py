@@ -44,7 +44,7 @@ def test_remembered_browser_comes_back_without_its_session(app, client, world):
     token = client.get_cookie(COOKIE).value
     fresh = app.test_client()  # a new browser session: only the remember cookie
     fresh.set_cookie(COOKIE, token)
-    assert fresh.get("/yaroslavl/").status_code == 200
+    assert fresh.get("/yaroslavl/events").status_code == 200
     assert fresh.get("/yaroslavl/venues").status_code == 200  # the session it got carries on
 
 
@@ -57,14 +57,14 @@ def test_remember_token_is_rotated_at_login_and_cleared_at_logout(app, client, w
     assert first != second and _remember_rows(app) == 1
     stale = app.test_client()
     stale.set_cookie(COOKIE, first)
-    assert stale.get("/yaroslavl/").status_code == 302  # the old token is gone
+    assert stale.get("/yaroslavl/events").status_code == 302  # the old token is gone
 
     response = client.post("/logout")
     assert f"{COOKIE}=;" in _cookie_header(response)
     assert _remember_rows(app) == 0
     replay = app.test_client()
     replay.set_cookie(COOKIE, second)  # a copy of the cookie taken before logout
-    assert replay.get("/yaroslavl/").status_code == 302
+    assert replay.get("/yaroslavl/events").status_code == 302
 
 
 def test_an_expired_remember_token_is_refused(app, client, world):
@@ -76,7 +76,7 @@ def test_an_expired_remember_token_is_refused(app, client, world):
         db.session.commit()
     other = app.test_client()
     other.set_cookie(COOKIE, token)
-    assert other.get("/yaroslavl/").status_code == 302
+    assert other.get("/yaroslavl/events").status_code == 302
 
 
 def test_password_change_ends_every_other_session_and_remember_cookie(app, client, world):
@@ -88,11 +88,11 @@ def test_password_change_ends_every_other_session_and_remember_cookie(app, clien
     new = "another-long-passphrase-7"
     response = client.post("/profile/password", data={"current": PASSWORD, "password": new, "confirm": new})
     assert response.status_code == 302
-    assert client.get("/yaroslavl/").status_code == 200  # this browser carries on
-    assert laptop.get("/yaroslavl/").status_code == 302  # the other one is out
+    assert client.get("/yaroslavl/events").status_code == 200  # this browser carries on
+    assert laptop.get("/yaroslavl/events").status_code == 302  # the other one is out
     stolen = app.test_client()
     stolen.set_cookie(COOKIE, remembered)
-    assert stolen.get("/yaroslavl/").status_code == 302
+    assert stolen.get("/yaroslavl/events").status_code == 302
     assert login(app.test_client(), email, new).status_code == 302
 
 
@@ -171,7 +171,7 @@ def test_cli_deactivates_a_user_everywhere(app, runner, client, world):
     login(client, email)
     result = runner.invoke(args=["users", "deactivate", email])
     assert result.exit_code == 0, result.output
-    assert client.get("/yaroslavl/").status_code == 302
+    assert client.get("/yaroslavl/events").status_code == 302
     assert client.get("/api/v1/yaroslavl/venues", headers=bearer(token)).status_code == 401
     assert login(app.test_client(), email).status_code == 200  # the form again: no way in
 

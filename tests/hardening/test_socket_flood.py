@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from tests.conftest import PASSWORD, _free_port
-from tests.production import start_gunicorn
 from tests.kiosk.helpers import paired_kiosk
 from tests.kiosk.test_checkins import _venue_of
+from tests.production import start_gunicorn
 
 FLOOD = 1000
 JOIN_SECONDS = 2
