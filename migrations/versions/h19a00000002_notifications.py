@@ -15,12 +15,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("events") as batch:
-        batch.add_column(sa.Column("cancelled_at", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("mail_outbox") as batch:
-        batch.add_column(sa.Column("deferred_attachments", sa.String(length=200), nullable=True))
-        batch.add_column(sa.Column("decline_url", sa.String(length=500), nullable=True))
-        batch.add_column(sa.Column("ticket_id", sa.Integer(), nullable=True))
+    # Not batch mode: on SQLite that rebuilds the table, which the children's foreign keys forbid.
+    op.add_column("events", sa.Column("cancelled_at", sa.DateTime(), nullable=True))
+    op.add_column("mail_outbox", sa.Column("deferred_attachments", sa.String(length=200), nullable=True))
+    op.add_column("mail_outbox", sa.Column("decline_url", sa.String(length=500), nullable=True))
+    op.add_column("mail_outbox", sa.Column("ticket_id", sa.Integer(), nullable=True))
     op.create_table(
         "mail_settings",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,11 +67,6 @@ def downgrade():
     op.drop_index(op.f("ix_mail_runs_event_id"), table_name="mail_runs")
     op.drop_table("mail_runs")
     op.drop_table("mail_settings")
-    # Not batch mode: on SQLite that rebuilds the table, and its children's foreign keys would cascade.
-    for table, column in (
-        ("mail_outbox", "ticket_id"),
-        ("mail_outbox", "decline_url"),
-        ("mail_outbox", "deferred_attachments"),
-        ("events", "cancelled_at"),
-    ):
-        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite 3.35+ and PostgreSQL
+    for column in ("ticket_id", "decline_url", "deferred_attachments"):
+        op.execute(f"ALTER TABLE mail_outbox DROP COLUMN {column}")  # SQLite 3.35+ and PostgreSQL
+    op.execute("ALTER TABLE events DROP COLUMN cancelled_at")
