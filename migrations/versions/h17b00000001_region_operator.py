@@ -14,15 +14,17 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = ("operator_name", "operator_address", "operator_contact")
+
+
 def upgrade():
-    with op.batch_alter_table("tenants") as batch:
-        batch.add_column(sa.Column("operator_name", sa.String(length=300), nullable=True))
-        batch.add_column(sa.Column("operator_address", sa.String(length=500), nullable=True))
-        batch.add_column(sa.Column("operator_contact", sa.String(length=300), nullable=True))
+    op.add_column("tenants", sa.Column("operator_name", sa.String(length=300), nullable=True))
+    op.add_column("tenants", sa.Column("operator_address", sa.String(length=500), nullable=True))
+    op.add_column("tenants", sa.Column("operator_contact", sa.String(length=300), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("tenants") as batch:
-        batch.drop_column("operator_contact")
-        batch.drop_column("operator_address")
-        batch.drop_column("operator_name")
+    # Plain ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35 and PostgreSQL): a batch copy would drop and
+    # recreate `tenants`, and with foreign keys on, SQLite would cascade that to every region's rows.
+    for column in reversed(COLUMNS):
+        op.execute(f"ALTER TABLE tenants DROP COLUMN {column}")
