@@ -47,13 +47,10 @@ def test_next_keeps_a_path_of_this_site(client, world):
     assert response.headers["Location"] == "/yaroslavl/venues?q=1"
 
 
-def _median_ms(client, email: str, rounds: int = 7) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        client.post("/login", data={"email": email, "password": "wrong-password-x"})
-        times.append((time.perf_counter() - start) * 1000)
-    return sorted(times)[rounds // 2]
+def _login_ms(client, email: str) -> float:
+    start = time.perf_counter()
+    client.post("/login", data={"email": email, "password": "wrong-password-x"})
+    return (time.perf_counter() - start) * 1000
 
 
 def test_unknown_address_costs_the_same_time_as_a_known_one(app, client, world, monkeypatch):
@@ -70,12 +67,22 @@ def test_unknown_address_costs_the_same_time_as_a_known_one(app, client, world, 
 
         set_password(find_user(email), "strong-enough-passphrase-1")
         db.session.commit()
-    _median_ms(client, email, 2)  # warm-up
-    known = _median_ms(client, email)
-    unknown = _median_ms(client, "nobody-here@example.ru")
-    services._decoy_hash.cache_clear()
-    assert known > 40, known  # the real hash ran
-    assert abs(known - unknown) < max(0.35 * known, 25), (known, unknown)
+    _login_ms(client, email), _login_ms(client, "nobody-here@example.ru")  # warm-up
+    rounds = []
+    try:
+        for _ in range(3):  # a loaded machine may disturb one round; a real difference shows in all
+            known, unknown = [], []
+            for _ in range(5):  # interleaved: load from elsewhere hits both alike
+                known.append(_login_ms(client, email))
+                unknown.append(_login_ms(client, "nobody-here@example.ru"))
+            rounds.append((min(known), min(unknown)))
+            # The old decoy (pbkdf2, 1 round) answered unknown addresses in ~10 ms against ~250 ms.
+            if min(known) > 40 and abs(min(known) - min(unknown)) < max(0.35 * min(known), 25):
+                break
+        else:
+            raise AssertionError(f"unknown addresses answer at another speed: {rounds}")
+    finally:
+        services._decoy_hash.cache_clear()
 
 
 def test_failed_logins_are_throttled_per_account_from_any_client(app, world, monkeypatch):

@@ -91,20 +91,25 @@ def test_unknown_and_known_addresses_take_the_same_time(make_app, world, tmp_pat
         return (time.perf_counter() - start) * 1000
 
     timed("warm-up@example.ru")
-    known: list[float] = []
-    unknown: list[float] = []
-    for n in range(12):  # interleaved, so load from elsewhere on the machine hits both alike
-        known.append(timed(email if n % 2 else email.upper()))
-        unknown.append(timed(f"ghost{n}@example.ru"))
-    # The fastest of each: the least disturbed by other processes. Writing the letter in the request
-    # (the design this replaces) made the known address's fastest ~15 ms slower than the unknown's.
-    gap = abs(min(known) - min(unknown))
-    assert gap < max(3.0, 0.5 * min(unknown)), (known, unknown)
+    rounds = []
+    for attempt in range(3):  # a loaded machine may disturb one round; a real difference shows in all
+        known: list[float] = []
+        unknown: list[float] = []
+        for n in range(10):  # interleaved, so load from elsewhere on the machine hits both alike
+            known.append(timed(email if n % 2 else email.upper()))
+            unknown.append(timed(f"ghost{attempt}-{n}@example.ru"))
+        # The fastest of each: the least disturbed. Writing the letter in the request (the design
+        # this replaces) made the known address's fastest ~15 ms slower than the unknown's.
+        rounds.append((min(known), min(unknown)))
+        if abs(min(known) - min(unknown)) < max(4.0, 0.5 * min(unknown)):
+            break
+    else:
+        raise AssertionError(f"the known address answers at another speed: {rounds}")
     assert letters(app, email) == []  # nothing written in the request itself
     while (task := huey.dequeue()) is not None:
         huey.execute(task)
     assert len(letters(app, email, kind="password_reset")) == 3  # the address's hourly allowance
-    assert letters(app, "ghost0@example.ru") == []
+    assert letters(app, "ghost0-0@example.ru") == []
 
 
 def test_reset_letters_are_throttled_per_address_without_a_hint(app, world):
