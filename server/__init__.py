@@ -142,6 +142,7 @@ BLUEPRINTS = (
     "server.live.views",
     "server.reports.views",
     "server.reports.api",
+    "server.meetings.views",
     "server.api.openapi",
 )
 

@@ -38,7 +38,7 @@ PAGE_ROWS = 500
 EXPORT_LIMIT = "30 per minute"
 
 
-def _download(chunks, fmt: str, filename: str) -> Response:
+def download_response(chunks, fmt: str, filename: str) -> Response:
     """A streamed file. Its body is produced after the request's session is gone (Flask gives the
     generator a fresh app context), so the region is scoped again around it."""
     mimetype = exports.CSV_MIMETYPE if fmt == "csv" else exports.XLSX_MIMETYPE
@@ -54,7 +54,7 @@ def _download(chunks, fmt: str, filename: str) -> Response:
     return response
 
 
-def _files(fmt: str, sheets: list[exports.Table]):
+def table_files(fmt: str, sheets: list[exports.Table]):
     """CSV holds the first sheet (the main form); XLSX holds them all."""
     tz = g.tenant.tz
     return exports.csv_stream(sheets[0], tz) if fmt == "csv" else exports.xlsx_stream(sheets, tz)
@@ -75,7 +75,7 @@ def attendance_export(event_id: int, fmt: str):
     chunks = (
         exports.csv_stream(table, g.tenant.tz) if fmt == "csv" else exports.xlsx_stream([table], g.tenant.tz)
     )
-    return _download(chunks, fmt, f"Посещаемость {event.title[:60]}")
+    return download_response(chunks, fmt, f"Посещаемость {event.title[:60]}")
 
 
 # --- who came --------------------------------------------------------------------------------------
@@ -160,9 +160,9 @@ def participants_export(fmt: str):
 
     def chunks():
         table = tables.participants_table(stream_participants(scope, filters, tz, now))
-        yield from _files(fmt, [table])
+        yield from table_files(fmt, [table])
 
-    return _download(chunks(), fmt, f"Участники {now.astimezone(tz):%Y-%m-%d}")
+    return download_response(chunks(), fmt, f"Участники {now.astimezone(tz):%Y-%m-%d}")
 
 
 # --- attendance for a period -----------------------------------------------------------------------
@@ -203,8 +203,8 @@ def attendance_report_export(fmt: str):
         1 + len(m.children) + sum(len(s.children) for s in m.children) for m in summary["by_municipality"]
     )
     record_export("attendance_summary", fmt, scope, filters.audit(), rows=rows)
-    return _download(
-        _files(fmt, sheets), fmt, f"Сводка {filters.date_from:%d.%m.%Y}–{filters.date_to:%d.%m.%Y}"
+    return download_response(
+        table_files(fmt, sheets), fmt, f"Сводка {filters.date_from:%d.%m.%Y}–{filters.date_to:%d.%m.%Y}"
     )
 
 
@@ -237,7 +237,7 @@ def season_export(fmt: str):
     sheets = tables.season_tables(season)
     record_export("trials_season", fmt, scope, filters.audit(), rows=len(season["students"]))
     first, last = season["season"]
-    return _download(_files(fmt, sheets), fmt, f"Профпробы {first.year}-{last.year}")
+    return download_response(table_files(fmt, sheets), fmt, f"Профпробы {first.year}-{last.year}")
 
 
 # --- the export log --------------------------------------------------------------------------------
