@@ -48,7 +48,7 @@ def download_response(chunks, fmt: str, filename: str) -> Response:
         with tenant_scope(tenant_id):
             yield from chunks
 
-    response = Response(stream_with_context(body()), mimetype=mimetype)
+    response = Response(stream_with_context(body()), content_type=mimetype)
     response.headers["Content-Disposition"] = exports.content_disposition(f"{filename}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
