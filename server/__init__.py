@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
 from server import concurrency, formatting
@@ -58,6 +59,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     _register_blueprints(app)
+    _init_jobs(app)
     _install_request_edges(app)
     formatting.init_app(app)
     _register_cli(app)
@@ -123,7 +125,21 @@ def _init_extensions(app: Flask) -> None:
     )
 
 
+def _init_jobs(app: Flask) -> None:
+    """The queue's storage for this app, and every module that declares tasks (web and worker alike)."""
+    from server import jobs
+
+    jobs.init_app(app)
+    for module in TASK_MODULES:
+        import_module(module)
+
+
+TASK_MODULES = ("server.mail.tasks",)
+
+
 def _select_locale() -> str:
+    if not has_request_context():  # the worker writing mail: families read Russian
+        return "ru"
     wanted = request.args.get("lang")
     if wanted in ("ru", "en"):
         session["lang"] = wanted
@@ -144,13 +160,12 @@ BLUEPRINTS = (
     "server.reports.api",
     "server.meetings.views",
     "server.api.openapi",
+    "server.mail.views",
 )
 
 
 def _register_blueprints(app: Flask) -> None:
     """Each capability module exposes `bp`; Socket.IO handlers register on import of `server.live`."""
-    from importlib import import_module
-
     import server.live.publish  # noqa: F401  (after-commit emitter)
     import server.live.sockets  # noqa: F401  (the /live namespace)
     from server.api.errors import install as install_error_handlers
@@ -189,7 +204,8 @@ def _install_request_edges(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from server.accounts.cli import tokens_cli, users_cli
     from server.demo import demo_command
+    from server.jobs.cli import worker_command
     from tenants.cli import tenants_cli
 
-    for command in (tenants_cli, users_cli, tokens_cli, demo_command):
+    for command in (tenants_cli, users_cli, tokens_cli, demo_command, worker_command):
         app.cli.add_command(command)

@@ -59,6 +59,20 @@ class Config:
     KIOSK_PAIR_RATE_LIMIT = "10 per minute"
 
     SOCKETIO_MESSAGE_QUEUE = REDIS_URL
+
+    # Outgoing mail (server/mail): SMTP when MAIL_URL is set, else kept in the outbox for the admin page.
+    MAIL_URL = os.environ.get("MAIL_URL") or None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@propusk.local")
+    MAIL_SENDER_NAME = os.environ.get("MAIL_SENDER_NAME", "Пропуск")
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "6"))
+    MAIL_RETRY_BASE_SECONDS = float(os.environ.get("MAIL_RETRY_BASE_SECONDS", "30"))
+    # Per region, across all workers; 0: unbounded. Each message takes the region's next slot.
+    MAIL_RATE_PER_MINUTE = int(os.environ.get("MAIL_RATE_PER_MINUTE", "600"))
+    # Job queue (server/jobs): None → immediate in tests, a real queue elsewhere.
+    HUEY_IMMEDIATE: bool | None = None
+    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH") or None  # default: instance/huey.sqlite
+    HUEY_NAME = os.environ.get("HUEY_NAME", "propusk")  # the queue's name (Redis keys, SQLite rows)
+    WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "4"))
     TENANT_CACHE_SECONDS = 30
     SIGNING_KEY_CACHE_SECONDS = 10
     KIOSK_SEEN_EVERY_SECONDS = 60
@@ -89,6 +103,8 @@ class TestConfig(Config):
     REGISTRATION_RATE_LIMIT = "100000 per minute"
     # Unbounded: the race tests send 20+ requests at once and every one must be inside the app together.
     REQUEST_CONCURRENCY = 0
+    MAIL_URL = None  # a test that sends over SMTP sets it to its own aiosmtpd server
+    MAIL_RATE_PER_MINUTE = 0
 
 
 class ProductionConfig(Config):

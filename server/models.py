@@ -12,6 +12,7 @@ from server.catalog.models import (  # noqa: F401
     Venue,
 )
 from server.checkins.models import Checkin, Kiosk  # noqa: F401
+from server.mail.models import MailAttachment, MailRateSlot, MailSuppression, OutgoingMail  # noqa: F401
 from server.meetings.models import ConnectionPoint, MeetingQuota, ParentMeeting  # noqa: F401
 from server.tickets.models import ClassGroup, Consent, SigningKey, Student, Ticket  # noqa: F401
 from tenants.models import Tenant  # noqa: F401

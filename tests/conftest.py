@@ -288,10 +288,12 @@ def make_app(app, world):
     is given back afterwards, or the live tests that follow would emit into a server that no
     dashboard is connected to.
     """
+    from server import jobs
     from server.extensions import socketio
 
     bound = ("server", "async_mode", "sockio_mw", "manage_session", "server_options")
     saved = {name: getattr(socketio, name) for name in bound}
+    queue_saved = (jobs._app, jobs.huey.storage, jobs.huey._immediate, jobs.huey.name)
 
     def make(**overrides):
         url = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -300,6 +302,7 @@ def make_app(app, world):
     yield make
     for name, value in saved.items():
         setattr(socketio, name, value)
+    jobs._app, jobs.huey.storage, jobs.huey._immediate, jobs.huey.name = queue_saved
 
 
 def bearer(token: str) -> dict[str, str]:
