@@ -134,7 +134,7 @@ def _init_jobs(app: Flask) -> None:
         import_module(module)
 
 
-TASK_MODULES = ("server.mail.tasks",)
+TASK_MODULES = ("server.mail.tasks", "server.reports.scheduled")
 
 
 def _select_locale() -> str:

@@ -1,7 +1,7 @@
 """parents meeting: quotas per municipality, schools' connection points, municipal returns (issue 20)
 
 Revision ID: h20a00000001
-Revises: a2b3c4d5e607
+Revises: h19a00000001
 Create Date: 2026-12-03 13:54:56.355990
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'h20a00000001'
-down_revision = 'a2b3c4d5e607'
+down_revision = 'h19a00000001'  # chained after the mail foundation merged into this branch
 branch_labels = None
 depends_on = None
 

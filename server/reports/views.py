@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,6 +32,7 @@ from server.database import utcnow
 from server.extensions import db, limiter
 from server.reports import exports, services, tables
 from server.reports.audit import EXPORT_ACTION, REPORT_LABELS, record_export
+from server.reports.models import Frequency
 from server.reports.participants import (
     STATUS_LABELS,
     Filters,
@@ -29,6 +41,7 @@ from server.reports.participants import (
     participants,
     stream_participants,
 )
+from server.reports.scheduled import set_subscriptions, subscriptions_of
 from server.reports.scope import ScopeKind, scope_of
 from server.reports.summary import attendance_summary, period, trials_season
 from tenants.scoping import get_or_404, required_tenant_id, tenant_scope
@@ -272,3 +285,20 @@ def report_statuses() -> list[tuple[str, str]]:
 @bp.app_template_filter()
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+# --- reports by e-mail -----------------------------------------------------------------------------
+
+
+@bp.route("/reports/subscriptions", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def subscriptions():
+    principal = page_principal()
+    if request.method == "POST":
+        wanted = {f for f in Frequency if request.form.get(f.value) == "on"}
+        set_subscriptions(principal.user_id, wanted)
+        flash(_("Рассылка сохранена."), "success")
+        return redirect(url_for(".subscriptions"))
+    return render_template(
+        "reports/subscriptions.html", held=subscriptions_of(principal.user_id), scope=scope_of(principal)
+    )
