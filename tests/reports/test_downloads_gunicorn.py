@@ -34,7 +34,7 @@ def test_exports_through_gunicorn(app, world, database_url):
     process = _gunicorn(database_url, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(900):  # a loaded CI machine takes a while to import the app
             try:
                 requests.get(f"{base}/login", timeout=10)
                 break
