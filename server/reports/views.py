@@ -128,7 +128,7 @@ def _participants_page(title: str, fixed: dict, subject=None):
         counts=counts,
         page_rows=PAGE_ROWS,
         statuses=STATUS_LABELS,
-        schools=schools if "school_id" not in fixed else [],
+        schools=schools if "school_id" not in fixed and not principal.is_(Role.VENUE) else [],
         export_args=filters.as_args(),
     )
 
