@@ -167,11 +167,13 @@ def delete_point(meeting_id: int, point_id: int):
 
 
 @bp.route("/<int:meeting_id>/submit", methods=["GET", "POST"])
-@roles_required(Role.MUNICIPAL)
+@roles_required(*MEMBERS)
 def submit(meeting_id: int):
     """A confirmation page first: a submitted form cannot be taken back."""
     principal = page_principal()
-    found = get_or_404(ParentMeeting, meeting_id)
+    found = get_or_404(ParentMeeting, meeting_id)  # another region's meeting: 404 before any 403
+    if not principal.is_(Role.MUNICIPAL):
+        abort(403)
     municipality_id = principal.membership.municipality_id
     if request.method == "GET":
         status = services.region_status(found, municipality_id=municipality_id)
