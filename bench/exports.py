@@ -34,7 +34,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import letters, open_day, post_json, start_gunicorn, stop_gunicorn  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    letters,
+    open_day,
+    post_json,
+    start_gunicorn,
+    stop_gunicorn,
+)
 
 
 def bulk_participants(
@@ -152,78 +159,55 @@ def _env(args) -> dict[str, str]:
 
 
 def reset_and_seed(args) -> dict:
-    from sqlalchemy import text
+    """The region (unless --reuse keeps the one seeded before), then the door's fresh tickets."""
+    from sqlalchemy import func, text
 
     os.environ.update(_env(args))
     from server import create_app
     from server.accounts.models import Role
     from server.accounts.services import create_user
-    from server.catalog import services as catalog
     from server.checkins import kiosks
-    from server.database import utcnow
     from server.extensions import db
     from server.tickets import codes
     from tenants.scoping import tenant_scope
     from tenants.services import create_tenant
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                   env=_env(args), check=True, capture_output=True)  # fmt: skip
     started = time.perf_counter()
+    if not args.reuse:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        subprocess.run([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                       env=_env(args), check=True, capture_output=True)  # fmt: skip
+        with app.app_context():
+            tenant = create_tenant("yaroslavl")
+            db.session.commit()
+            with tenant_scope(tenant.id):
+                _seed_region(tenant, args.rows - args.scans)
+        print(f"seeded {args.rows - args.scans} participants in {time.perf_counter() - started:.1f}s")
+    from sqlalchemy import select
+
+    from server.catalog.models import Event, School
+    from server.tickets.models import Student, Ticket
+    from tenants.models import Tenant
+
     password = secrets.token_urlsafe(12)
     with app.app_context():
-        tenant = create_tenant("yaroslavl")
-        db.session.commit()
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "yaroslavl"))
         with tenant_scope(tenant.id):
-            create_user("bench@example.ru", password=password, tenant=tenant, role=Role.COORDINATOR)
-            schools = []
-            for m in range(5):
-                municipality = catalog.create_municipality(f"Муниципалитет {letters(m)}")
-                db.session.flush()
-                for s in range(20):
-                    schools.append(catalog.create_school(f"Школа № {m * 20 + s + 1}", municipality.id))
-            venues = [
-                catalog.save_venue(None, name=f"Колледж {v + 1}", address="ул. Советская, 1", cluster=None)
-                for v in range(4)
-            ]
-            db.session.flush()
-            now = utcnow()
-            events = [
-                catalog.save_event(
-                    None,
-                    open_day(
-                        f"День открытых дверей {e + 1}",
-                        venues[e % 4].id,
-                        now - timedelta(minutes=30),
-                        now + timedelta(hours=6),
-                        10,
-                    ),
-                    tenant.tz,
-                )  # fmt: skip
-                for e in range(20)
-            ]
-            db.session.flush()
-            seats = [
-                (events[n % 20].id, schools[n % 100].id, schools[n % 100].municipality_id)
-                for n in range(args.rows)
-            ]
-            bulk_participants(tenant.id, seats)
-            admitted = _admit_share(tenant.id, 0.6)
-            # The door's own tickets: fresh, signed, at the first venue's event.
-            door_event = events[0]
-            door_seats = [(door_event.id, schools[0].id, schools[0].municipality_id)] * args.scans
-            bulk_participants(tenant.id, door_seats, surname="Вход")
+            email = f"bench{secrets.token_hex(4)}@example.ru"
+            create_user(email, password=password, tenant=tenant, role=Role.COORDINATOR)
+            # The door's own tickets: fresh, signed, at the first event (they count in the export).
+            door_event = db.session.scalar(select(Event).order_by(Event.id).limit(1))
+            school = db.session.scalar(select(School).order_by(School.id).limit(1))
+            surname = f"Вход{letters(secrets.randbelow(10**6))}"
+            door_seats = [(door_event.id, school.id, school.municipality_id)] * args.scans
+            bulk_participants(tenant.id, door_seats, surname=surname)
             sign = codes.signer(tenant.id)
-            from sqlalchemy import select
-
-            from server.tickets.models import Student, Ticket
-
             door_tickets = db.session.scalars(
                 select(Ticket.id).join(Student, Student.id == Ticket.student_id)
-                .where(Student.last_name.like("Вход%")).order_by(Ticket.id)
+                .where(Student.last_name.startswith(surname)).order_by(Ticket.id)
             ).all()  # fmt: skip
             door_codes = []
             for ticket_id in door_tickets:
@@ -233,14 +217,46 @@ def reset_and_seed(args) -> dict:
                     {"code": code, "id": ticket_id, "t": tenant.id},
                 )
                 door_codes.append(code)
-            kiosk, pairing = kiosks.create_kiosk(venues[0].id, "Вход 1")
+            _, pairing = kiosks.create_kiosk(door_event.venue_id, f"Вход {surname}")
             db.session.flush()
             token = kiosks.pair_kiosk(pairing).token
+            total = db.session.scalar(select(func.count()).select_from(Ticket))
             db.session.commit()
-    with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(text("VACUUM (ANALYZE)"))
-    print(f"seeded {args.rows} participants ({admitted} admitted) in {time.perf_counter() - started:.1f}s")
-    return {"password": password, "token": token, "codes": door_codes}
+    print(f"{total} participants in the region, {len(door_codes)} of them for the door")
+    return {"email": email, "password": password, "token": token, "codes": door_codes, "rows": total}
+
+
+def _seed_region(tenant, rows: int) -> None:
+    """5 municipalities of 20 schools, 4 venues, 20 open-day events now; `rows` tickets, 60 % admitted."""
+    from sqlalchemy import text
+
+    from server.catalog import services as catalog
+    from server.database import utcnow
+    from server.extensions import db
+
+    schools = []
+    for m in range(5):
+        municipality = catalog.create_municipality(f"Муниципалитет {letters(m)}")
+        db.session.flush()
+        for s in range(20):
+            schools.append(catalog.create_school(f"Школа № {m * 20 + s + 1}", municipality.id))
+    venues = [
+        catalog.save_venue(None, name=f"Колледж {v + 1}", address="ул. Советская, 1", cluster=None)
+        for v in range(4)
+    ]
+    db.session.flush()
+    now = utcnow()
+    events = []
+    for e in range(20):
+        data = open_day(f"День открытых дверей {e + 1}", venues[e % 4].id, now - timedelta(minutes=30),
+                        now + timedelta(hours=6), 10)  # fmt: skip
+        events.append(catalog.save_event(None, data, tenant.tz))
+    db.session.flush()
+    seats = [(events[n % 20].id, schools[n % 100].id, schools[n % 100].municipality_id) for n in range(rows)]
+    bulk_participants(tenant.id, seats)
+    _admit_share(tenant.id, 0.6)
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
 
 
 def _admit_share(tenant_id: int, share: float) -> int:
@@ -262,26 +278,31 @@ def _admit_share(tenant_id: int, share: float) -> int:
     return result.rowcount
 
 
-def login(port: int, password: str) -> str:
+def login(port: int, email: str, password: str) -> str:
     """A coordinator's session cookie, through the real login form (CSRF token included)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", "/login")
     response = connection.getresponse()
     page = response.read().decode()
-    cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+    cookie = _session_cookie(response)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
         r'name="csrf_token" value="([^"]+)"', page
     )
     body = urllib.parse.urlencode(
-        {"email": "bench@example.ru", "password": password, "csrf_token": token.group(1)}
+        {"email": email, "password": password, "csrf_token": token.group(1)}
     )
     connection.request(
         "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
     )
     response = connection.getresponse()
-    response.read()
-    assert response.status in (302, 303), response.status
-    return response.getheader("Set-Cookie").split(";", 1)[0]
+    answer = response.read().decode()
+    assert response.status in (302, 303), re.findall(r'class="(?:flash[^"]*|error)"[^>]*>([^<]*)', answer)
+    return _session_cookie(response)
+
+
+def _session_cookie(response) -> str:
+    cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
+    return next(c for c in cookies if c.startswith("session="))
 
 
 def download(port: int, cookie: str, fmt: str) -> dict:
@@ -344,12 +365,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--scans", type=int, default=3000, help="fresh tickets for the door")
     parser.add_argument("--rate", type=float, default=20.0, help="door scans per second")
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--port", type=int, default=0, help="default: a free loopback port")
+    parser.add_argument("--reuse", action="store_true", help="keep the region seeded by an earlier run")
     args = parser.parse_args()
     seeded = reset_and_seed(args)
+    args.port = args.port or free_port()
     server = start_gunicorn(args.port, _env(args))
     try:
-        cookie = login(args.port, seeded["password"])
+        cookie = login(args.port, seeded["email"], seeded["password"])
         door = Door(args.port, seeded["token"], seeded["codes"], args.rate)
         door.start()
         time.sleep(5)
@@ -365,7 +388,8 @@ def main() -> None:
         door.join()
         print(f"door alone:              {_percentiles(door.window(*quiet))}")
         for r in results:
-            print(f"{r['format'].upper():4} {args.rows} rows: first byte {r['first_byte_s'] * 1000:.0f} ms, "
+            print(f"{r['format'].upper():4} {seeded['rows']} rows: "
+                  f"first byte {r['first_byte_s'] * 1000:.0f} ms, "
                   f"all {r['total_s']:.2f} s, {r['bytes'] / 2**20:.1f} MiB, {r['lines']} lines")  # fmt: skip
             print(f"door during {r['format'].upper():4} export: {_percentiles(r['door'])}")
     finally:

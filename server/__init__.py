@@ -163,6 +163,7 @@ TASK_MODULES = (
     "server.notifications.jobs",
     "server.accounts.tasks",
     "server.privacy.tasks",
+    "server.reports.scheduled",
 )
 
 
@@ -192,6 +193,7 @@ BLUEPRINTS = (
     "server.live.views",
     "server.reports.views",
     "server.reports.api",
+    "server.meetings.views",
     "server.api.openapi",
     "server.mail.views",
     "server.notifications.views",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 
 from server.catalog.models import (
     FORMAT_LABELS,
@@ -134,7 +134,7 @@ def day_bounds(tz: ZoneInfo, start: date | None, end: date | None) -> tuple[date
     return lower, upper
 
 
-@dataclass
+@dataclass(slots=True)
 class Participant:
     ticket_id: int
     last_name: str
@@ -156,7 +156,6 @@ class Participant:
     method: AdmissionMethod | None
     kiosk: str | None
     left_at: datetime | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:
@@ -258,11 +257,17 @@ def _participant(row) -> Participant:
     )  # fmt: skip
 
 
+def _bytewise(column):
+    """Sort already-normalised text (lower case, ё→е) bytewise on PostgreSQL: Cyrillic UTF-8 byte
+    order is the alphabet then, and it sorts 100,000 rows several times faster than a locale."""
+    return column.collate("C") if db.session.get_bind().dialect.name == "postgresql" else column
+
+
 def participants_query(scope: LiveScope, filters: Filters, tz: ZoneInfo, now: datetime):
     query, _ = _base(scope, filters, tz, now, _columns)
     return query.order_by(
-        Event.starts_at, Event.id, School.search_name, Student.grade, ClassGroup.label,
-        Student.search_last_name, Student.first_name, Ticket.id,
+        Event.starts_at, Event.id, _bytewise(School.search_name), Student.grade, ClassGroup.label,
+        _bytewise(Student.search_last_name), Ticket.id,
     )  # fmt: skip
 
 
@@ -280,8 +285,11 @@ def stream_participants(
     scope: LiveScope, filters: Filters, tz: ZoneInfo, now: datetime, *, batch: int | None = None
 ) -> Iterator[Participant]:
     """Every row, fetched in batches over a server-side cursor: memory stays flat at any size."""
-    batch = batch or current_app.config.get("REPORTS_STREAM_BATCH", 2000)
+    batch = batch or current_app.config.get("REPORTS_STREAM_BATCH", 5000)
     query = participants_query(scope, filters, tz, now).execution_options(yield_per=batch)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The sort of a whole region fits in memory instead of spilling to disk (this transaction only).
+        db.session.execute(text("SET LOCAL work_mem = '64MB'"))
     for row in db.session.execute(query):
         yield _participant(row)
 

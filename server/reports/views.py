@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, g, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -22,6 +33,7 @@ from server.downloads import content_disposition
 from server.extensions import db, limiter
 from server.reports import exports, services, tables
 from server.reports.audit import EXPORT_ACTION, REPORT_LABELS, record_export
+from server.reports.models import Frequency
 from server.reports.participants import (
     STATUS_LABELS,
     Filters,
@@ -30,6 +42,7 @@ from server.reports.participants import (
     participants,
     stream_participants,
 )
+from server.reports.scheduled import set_subscriptions, subscriptions_of
 from server.reports.scope import ScopeKind, scope_of
 from server.reports.summary import attendance_summary, period, trials_season
 from tenants.scoping import get_or_404, required_tenant_id, tenant_scope
@@ -39,7 +52,7 @@ PAGE_ROWS = 500
 EXPORT_LIMIT = "30 per minute"
 
 
-def _download(chunks, fmt: str, filename: str) -> Response:
+def download_response(chunks, fmt: str, filename: str) -> Response:
     """A streamed file. Its body is produced after the request's session is gone (Flask gives the
     generator a fresh app context), so the region is scoped again around it."""
     mimetype = exports.CSV_MIMETYPE if fmt == "csv" else exports.XLSX_MIMETYPE
@@ -49,13 +62,13 @@ def _download(chunks, fmt: str, filename: str) -> Response:
         with tenant_scope(tenant_id):
             yield from chunks
 
-    response = Response(stream_with_context(body()), mimetype=mimetype)
+    response = Response(stream_with_context(body()), content_type=mimetype)
     response.headers["Content-Disposition"] = content_disposition(f"{filename}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _files(fmt: str, sheets: list[exports.Table]):
+def table_files(fmt: str, sheets: list[exports.Table]):
     """CSV holds the first sheet (the main form); XLSX holds them all."""
     tz = g.tenant.tz
     return exports.csv_stream(sheets[0], tz) if fmt == "csv" else exports.xlsx_stream(sheets, tz)
@@ -76,7 +89,7 @@ def attendance_export(event_id: int, fmt: str):
     chunks = (
         exports.csv_stream(table, g.tenant.tz) if fmt == "csv" else exports.xlsx_stream([table], g.tenant.tz)
     )
-    return _download(chunks, fmt, f"Посещаемость — {event.title[:60]}")
+    return download_response(chunks, fmt, f"Посещаемость — {event.title[:60]}")
 
 
 # --- who came --------------------------------------------------------------------------------------
@@ -116,7 +129,7 @@ def _participants_page(title: str, fixed: dict, subject=None):
         counts=counts,
         page_rows=PAGE_ROWS,
         statuses=STATUS_LABELS,
-        schools=schools if "school_id" not in fixed else [],
+        schools=schools if "school_id" not in fixed and not principal.is_(Role.VENUE) else [],
         export_args=filters.as_args(),
     )
 
@@ -161,9 +174,9 @@ def participants_export(fmt: str):
 
     def chunks():
         table = tables.participants_table(stream_participants(scope, filters, tz, now))
-        yield from _files(fmt, [table])
+        yield from table_files(fmt, [table])
 
-    return _download(chunks(), fmt, f"Участники {now.astimezone(tz):%Y-%m-%d}")
+    return download_response(chunks(), fmt, f"Участники {now.astimezone(tz):%Y-%m-%d}")
 
 
 # --- attendance for a period -----------------------------------------------------------------------
@@ -204,8 +217,8 @@ def attendance_report_export(fmt: str):
         1 + len(m.children) + sum(len(s.children) for s in m.children) for m in summary["by_municipality"]
     )
     record_export("attendance_summary", fmt, scope, filters.audit(), rows=rows)
-    return _download(
-        _files(fmt, sheets), fmt, f"Сводка {filters.date_from:%d.%m.%Y}–{filters.date_to:%d.%m.%Y}"
+    return download_response(
+        table_files(fmt, sheets), fmt, f"Сводка {filters.date_from:%d.%m.%Y}–{filters.date_to:%d.%m.%Y}"
     )
 
 
@@ -238,7 +251,7 @@ def season_export(fmt: str):
     sheets = tables.season_tables(season)
     record_export("trials_season", fmt, scope, filters.audit(), rows=len(season["students"]))
     first, last = season["season"]
-    return _download(_files(fmt, sheets), fmt, f"Профпробы {first.year}-{last.year}")
+    return download_response(table_files(fmt, sheets), fmt, f"Профпробы {first.year}-{last.year}")
 
 
 # --- the export log --------------------------------------------------------------------------------
@@ -273,3 +286,20 @@ def report_statuses() -> list[tuple[str, str]]:
 @bp.app_template_filter()
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+# --- reports by e-mail -----------------------------------------------------------------------------
+
+
+@bp.route("/reports/subscriptions", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def subscriptions():
+    principal = page_principal()
+    if request.method == "POST":
+        wanted = {f for f in Frequency if request.form.get(f.value) == "on"}
+        set_subscriptions(principal.user_id, wanted)
+        flash(_("Рассылка сохранена."), "success")
+        return redirect(url_for(".subscriptions"))
+    return render_template(
+        "reports/subscriptions.html", held=subscriptions_of(principal.user_id), scope=scope_of(principal)
+    )
