@@ -33,6 +33,8 @@ def _clean(text: str | None, what: str, max_len: int) -> str:
         raise Invalid(f"Укажите {what}.", code="required")
     if len(text) > max_len:
         raise Invalid(f"Слишком длинное значение: {what}.", code="too_long")
+    if not text.isprintable():  # a NUL or another control character: PostgreSQL refuses NUL anyway
+        raise Invalid(f"Недопустимые символы: {what}.", code="invalid_characters")
     return text
 
 
