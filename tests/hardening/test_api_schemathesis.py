@@ -33,8 +33,12 @@ def _document_app():
 schema = (
     schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _document_app())
     if POSTGRES
-    else schemathesis.openapi.from_dict(
-        {"openapi": "3.0.3", "info": {"title": "-", "version": "0"}, "paths": {}}
+    else schemathesis.openapi.from_dict(  # one placeholder operation, collected and skipped
+        {
+            "openapi": "3.0.3",
+            "info": {"title": "skipped on SQLite", "version": "0"},
+            "paths": {"/healthz": {"get": {"responses": {"200": {"description": "-"}}}}},
+        }
     )
 )
 
