@@ -22,9 +22,12 @@ _STATUS_TEXT = {
     403: "Недостаточно прав",
     404: "Не найдено",
     409: "Конфликт (нет мест, квота, лимит сезона)",
+    413: "Слишком большое тело запроса",
     422: "Данные не прошли проверку",
     429: "Слишком много запросов",
 }
+# Any operation may answer these: a body past the limit, a rate limit (per client, or Redis down).
+_ALWAYS = {200, 400, 401, 403, 404, 413, 422, 429}
 
 
 def build_document() -> dict[str, Any]:
@@ -72,7 +75,7 @@ def build_document() -> dict[str, Any]:
                         "description": _STATUS_TEXT.get(code, "Ответ"),
                         **({"content": {"application/json": {"schema": _ERROR}}} if code >= 400 else {}),
                     }
-                    for code in sorted({200, 400, 401, 403, 404, 422, *facts.get("responses", {})})
+                    for code in sorted({*_ALWAYS, *facts.get("responses", {})})
                 },
             }
             if facts["auth"] == "public":
