@@ -1,7 +1,7 @@
 """The region's personal-data operator (name, address, contact), named in the consent text
 
 Revision ID: h17b00000001
-Revises: a2b3c4d5e607
+Revises: h17a00000002
 Create Date: 2026-12-03 13:20:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h17b00000001"
-down_revision = "a2b3c4d5e607"
+down_revision = "h17a00000002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """parents meeting: quotas per municipality, schools' connection points, municipal returns (issue 20)
 
 Revision ID: h20a00000001
-Revises: h19a00000001
+Revises: h17b00000001
 Create Date: 2026-12-03 13:54:56.355990
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'h20a00000001'
-down_revision = 'h19a00000001'  # chained after the mail foundation merged into this branch
+down_revision = "h17b00000001"
 branch_labels = None
 depends_on = None
 

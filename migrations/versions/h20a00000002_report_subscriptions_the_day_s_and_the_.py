@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'h20a00000002'
-down_revision = 'h20a00000001'
+down_revision = "h20a00000001"
 branch_labels = None
 depends_on = None
 
