@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from server import concurrency, formatting
 from server import config as config_module
+from server.database import unit_of_work
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from server.security import SECURITY_HEADERS
 from server.sessions import CookieSessions
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     """Build the app. `config` is a config name (`development`, `test`, `production`) or overrides."""
-    app = Flask(
+    app = Propusk(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -37,19 +38,15 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
-        from server.checkins.work import LANE_BIND, lane_engine_options
-
-        binds = app.config["SQLALCHEMY_BINDS"] = dict(app.config.get("SQLALCHEMY_BINDS") or {})
-        binds[LANE_BIND] = lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
     Path(app.instance_path).mkdir(exist_ok=True)
     app.session_interface = CookieSessions()
 
     _init_database(app)
-    from server.checkins.lane import ScanLane
+    from server import door
 
-    app.wsgi_app = ScanLane(app, app.wsgi_app)  # inside the request bound, like every request
+    door.mount(app)  # the kiosks' scan: the door answers it, not Flask (server/door/app.py)
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
     _init_extensions(app)
     if app.config["TRUSTED_PROXIES"]:
@@ -161,16 +158,18 @@ def _register_blueprints(app: Flask) -> None:
     install_error_handlers(app)
 
 
-def _install_request_edges(app: Flask) -> None:
-    """One commit per request, at the edge; rollback on any error status."""
+class Propusk(Flask):
+    """Flask with the request edge's unit of work around every view."""
 
-    @app.after_request
-    def _commit(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
+    def dispatch_request(self) -> Any:
+        """One commit per request: the view's writes commit when it returns, and roll back when it
+        raises (a domain error, or any other); what waited for the commit (live messages) then goes."""
+        with unit_of_work():
+            return super().dispatch_request()
+
+
+def _install_request_edges(app: Flask) -> None:
+    """Security headers on every response, and what every template may use."""
 
     @app.after_request
     def _security_headers(response):

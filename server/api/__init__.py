@@ -40,7 +40,11 @@ def domain_error_response(error: DomainError):
 
 def parse_body(model: type[M]) -> M:
     """Validate the JSON body against a pydantic model; anything else is a 422 in the SPEC's form."""
-    payload = request.get_json(silent=True)
+    return validated(model, request.get_json(silent=True))
+
+
+def validated(model: type[M], payload: object) -> M:
+    """A decoded JSON body as `model`, or `Invalid` (422) naming the first field that is wrong."""
     if not isinstance(payload, dict):
         raise Invalid("Ожидается JSON-объект в теле запроса.", code="invalid_json")
     try:

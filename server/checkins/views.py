@@ -17,8 +17,8 @@ from server.accounts.models import Role
 from server.catalog.services import list_venues
 from server.checkins import groups, kiosks, services
 from server.checkins.forms import KioskForm
+from server.database import refusal_undone
 from server.errors import DomainError
-from server.extensions import db
 
 bp = Blueprint("checkins", __name__)
 
@@ -64,11 +64,11 @@ def kiosk_list():
     form = _kiosk_form()
     if form.validate_on_submit():
         try:
-            kiosk, code = kiosks.create_kiosk(
-                form.venue_id.data, form.name.data, user_id=page_principal().user_id
-            )
+            with refusal_undone():
+                kiosk, code = kiosks.create_kiosk(
+                    form.venue_id.data, form.name.data, user_id=page_principal().user_id
+                )
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
             return _page(form, status=422)
         # Shown once, on this response only: the code is stored as a hash.

@@ -1,8 +1,8 @@
 """Live events, sent only after the database holds what they announce.
 
-Services queue events on the session (`queue`); an `after_commit` listener hands them to one
-background sender thread per process, a rollback drops them. The door's lane, which runs without a
-session, keeps its own outbox and hands it over (`send`) once its connection has committed.
+Services queue events in their unit of work's outbox (`outbox`, `queue`); once that unit has
+committed (`server.database.unit_of_work`) the outbox goes to one background sender thread per
+process, and a rollback drops it.
 Emitting is best-effort and never on the request's path: if the message queue (Redis) is slow or
 down, the admission still answers at once, and dashboards catch up from the next snapshot (they ask
 for one every minute and on reconnect).
@@ -20,13 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from server.extensions import db, socketio
+from server.database import AFTER_COMMIT, Work, after_commit
+from server.extensions import socketio
 
 NAMESPACE = "/live"
-OUTBOX = "live_outbox"
 BACKLOG = 10_000  # messages waiting for the sender; beyond this we drop (snapshots repair)
 # Applies only to connections that asked for batches (`auth={"batch": true}`, as our dashboard
 # does); every other client gets one `checkin` per admission, as the SPEC promises. See _Sender.
@@ -89,13 +87,27 @@ def batch_room(room: str) -> str:
     return room + BATCH_SUFFIX
 
 
-def outbox(session: Session | None = None) -> list[LiveMessage]:
-    """The messages waiting for this session's commit (the request's session by default)."""
-    return (session or db.session()).info.setdefault(OUTBOX, [])
+class Outbox(list):
+    """Messages waiting for their unit of work to commit; called by it once it has."""
+
+    def __call__(self) -> None:
+        send(self)
+
+
+def outbox(work: Work | None = None) -> Outbox:
+    """The messages waiting for this unit of work's commit (the request's by default)."""
+    work = work or Work.of()
+    waiting = work.info.get(AFTER_COMMIT, ())
+    for callback in waiting:
+        if isinstance(callback, Outbox):
+            return callback
+    found = Outbox()
+    after_commit(work, found)
+    return found
 
 
 def queue(name: str, payload: dict[str, Any], rooms: tuple[str, ...], waiting: list[LiveMessage]) -> None:
-    """Add a message to an outbox (`outbox()`, or the lane's own), to be sent once it commits."""
+    """Add a message to an outbox (`outbox()`), to be sent once its unit of work commits."""
     waiting.append(LiveMessage(name, payload, rooms))
 
 
@@ -127,14 +139,12 @@ class _Sender:
         self._queue: queue_module.Queue[LiveMessage] = queue_module.Queue(BACKLOG)
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._last_sent: dict[str, float] = {}
-        self.dropped = 0
 
     def submit(self, message: LiveMessage) -> None:
         self._ensure_running()
         try:
             self._queue.put_nowait(message)
         except queue_module.Full:
-            self.dropped += 1
             log.warning("live backlog full: %s dropped (dashboards catch up on snapshot)", message.name)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
@@ -315,13 +325,3 @@ def _bound_redis_connect(server) -> None:
 
 
 sender = _Sender()
-
-
-@event.listens_for(Session, "after_commit")
-def _flush_outbox(session: Session) -> None:
-    send(session.info.pop(OUTBOX, []))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session: Session) -> None:
-    session.info.pop(OUTBOX, None)

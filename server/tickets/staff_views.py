@@ -12,7 +12,7 @@ from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
-from server.database import utcnow
+from server.database import refusal_undone, utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from server.tickets import importing, printing, quotas, rules, services
@@ -92,9 +92,11 @@ def cancel_ticket(ticket_id: int):
     if not services.may_manage(principal, ticket):
         abort(403)
     try:
-        services.cancel(ticket, by=f"{principal.role.value}:{principal.user_id}", user_id=principal.user_id)
+        with refusal_undone():
+            services.cancel(
+                ticket, by=f"{principal.role.value}:{principal.user_id}", user_id=principal.user_id
+            )
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(f"Билет {ticket.student.short_name} отменён, место освобождено.", "success")
@@ -146,16 +148,17 @@ def import_class(event_id: int):
             )
         if form.get("step") == "confirm":
             rows = [importing.Row.from_dict(r) for r in json.loads(form.get("rows") or "[]")]
-            result = importing.register_class(
-                event.id,
-                school.id,
-                rows,
-                consent_date=consent_date,
-                escort_name=context["escort_name"],
-                tz=g.tenant.tz,
-                principal=principal,
-                user_id=principal.user_id,
-            )
+            with refusal_undone():
+                result = importing.register_class(
+                    event.id,
+                    school.id,
+                    rows,
+                    consent_date=consent_date,
+                    escort_name=context["escort_name"],
+                    tz=g.tenant.tz,
+                    principal=principal,
+                    user_id=principal.user_id,
+                )
             return render_template("tickets/import.html", step="done", result=result, **context)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -164,7 +167,6 @@ def import_class(event_id: int):
         rows = importing.check_rows(event, school.id, parsed.rows)
     except (DomainError, ValueError) as error:
         message = error.message if isinstance(error, DomainError) else "Проверьте дату сбора согласий."
-        db.session.rollback()
         return render_template("tickets/import.html", step="upload", error=message, **context), 422
     rows_json = json.dumps([r.as_dict() for r in rows if r.ok], ensure_ascii=False)
     return render_template(
@@ -222,9 +224,9 @@ def school_quotas(event_id: int):
                 value = value.strip()
                 wanted[int(key[7:])] = int(value) if value.isdigit() else None
         try:
-            quotas.set_school_quotas(event.id, municipality, wanted)
+            with refusal_undone():
+                quotas.set_school_quotas(event.id, municipality, wanted)
         except DomainError as exc:
-            db.session.rollback()
             error = exc.message
         else:
             flash("Распределение квоты сохранено.", "success")
@@ -248,18 +250,18 @@ def programmes():
     error = None
     if request.method == "POST":
         try:
-            for programme in found:
-                limits = []
-                for field in ("season_limit", "season_in_person_limit"):
-                    raw = (request.form.get(f"{field}-{programme.id}") or "").strip()
-                    if raw and (not raw.isdigit() or not 0 <= int(raw) <= 100):
-                        raise Invalid("Лимит — целое число от 0 до 100 или пусто (без лимита).")
-                    limits.append(int(raw) if raw else None)
-                if limits[0] is not None and limits[1] is not None and limits[1] > limits[0]:
-                    raise Invalid("Очных проб не может быть больше, чем проб всего.")
-                programme.season_limit, programme.season_in_person_limit = limits
+            with refusal_undone():
+                for programme in found:
+                    limits = []
+                    for field in ("season_limit", "season_in_person_limit"):
+                        raw = (request.form.get(f"{field}-{programme.id}") or "").strip()
+                        if raw and (not raw.isdigit() or not 0 <= int(raw) <= 100):
+                            raise Invalid("Лимит — целое число от 0 до 100 или пусто (без лимита).")
+                        limits.append(int(raw) if raw else None)
+                    if limits[0] is not None and limits[1] is not None and limits[1] > limits[0]:
+                        raise Invalid("Очных проб не может быть больше, чем проб всего.")
+                    programme.season_limit, programme.season_in_person_limit = limits
         except DomainError as exc:
-            db.session.rollback()
             error = exc.message
             found = list(db.session.scalars(select(Programme).order_by(Programme.kind)))
         else:
