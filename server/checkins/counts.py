@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
 from server.database import Work, bound, insert_on_conflict
 from server.extensions import db
+from tenants.scoping import regional
 
 if TYPE_CHECKING:
     from server.checkins.services import DoorTicket
@@ -85,7 +86,7 @@ def log_scan(dialect_name: str):
     """Insert a scan row, or nothing when a unique rule refuses it (admitted once; a kiosk's scan_id
     once), returning its id. ON CONFLICT DO NOTHING waits for a racing admission of the same ticket
     to commit, then yields to it: one statement, no savepoint."""
-    return (
+    return regional(
         insert_on_conflict(_CHECKINS, dialect_name)
         .values(bound(*_SCAN_COLUMNS))
         .on_conflict_do_nothing()
@@ -145,10 +146,12 @@ def _increment(dialect_name: str):
         tenant_id=tenant_id, event_id=event_id, shard=shard, admitted=bindparam("admitted")
     )
     others = _others(tenant_id, event_id, shard)
-    return upsert.on_conflict_do_update(
-        index_elements=["tenant_id", "event_id", "shard"],
-        set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
-    ).returning(_COUNTS.c.admitted + others)
+    return regional(
+        upsert.on_conflict_do_update(
+            index_elements=["tenant_id", "event_id", "shard"],
+            set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
+        ).returning(_COUNTS.c.admitted + others)
+    )
 
 
 @cache
@@ -159,7 +162,7 @@ def _logged_and_counted():
     """
     logged = log_scan("postgresql").returning(_CHECKINS.c.tenant_id, _CHECKINS.c.event_id).cte("logged")
     counted, total = counting(logged, bindparam("shard"))
-    return select(logged.c.id, total).select_from(logged.join(counted, true()))
+    return regional(select(logged.c.id, total).select_from(logged.join(counted, true())))
 
 
 def counting(logged, shard):
@@ -184,13 +187,11 @@ def counting(logged, shard):
     return counted, counted.c.admitted + _others(logged.c.tenant_id, logged.c.event_id, shard)
 
 
-_TOTALS = (
+_TOTALS = regional(
     select(_COUNTS.c.event_id, func.sum(_COUNTS.c.admitted))
-    .where(
-        _COUNTS.c.tenant_id == bindparam("tenant_id"),  # named here: this runs below the ORM's filter
-        _COUNTS.c.event_id.in_(bindparam("event_ids", expanding=True)),
-    )
-    .group_by(_COUNTS.c.event_id)
+    .where(_COUNTS.c.event_id.in_(bindparam("event_ids", expanding=True)))
+    .group_by(_COUNTS.c.event_id),
+    _COUNTS,
 )
 
 

@@ -24,7 +24,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.extensions import db
 from server.security import new_token, token_hash
 from tenants.models import Tenant
-from tenants.scoping import all_tenants, set_tenant
+from tenants.scoping import all_tenants, regional, set_tenant
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PAIRING_LENGTH = 8
@@ -59,8 +59,11 @@ KIOSK_COLUMNS = tuple(
     )
 )
 KIOSK_BY_TOKEN = _KIOSKS.c.token_hash == bindparam("token_hash")  # any region's: the caller checks the URL's
-_BY_TOKEN = select(*KIOSK_COLUMNS).where(KIOSK_BY_TOKEN)
-_SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now"))
+_BY_TOKEN = all_tenants(select(*KIOSK_COLUMNS).where(KIOSK_BY_TOKEN))  # any region's: the caller checks
+_SEEN = regional(
+    update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now")),
+    _KIOSKS,
+)
 
 
 def kiosk_for_token(
@@ -84,7 +87,8 @@ def paired_kiosk(row: Mapping | None, seen_every: timedelta, connection: Connect
     kiosk_id, last_seen_at = row["kiosk_id"], row["kiosk_last_seen_at"]
     now = utcnow()
     if last_seen_at is None or now - last_seen_at >= seen_every:
-        connection.execute(_SEEN, {"kiosk_id": kiosk_id, "now": now})
+        seen = {"region": row["kiosk_tenant_id"], "kiosk_id": kiosk_id, "now": now}
+        connection.execute(_SEEN, seen)
     return DoorKiosk(kiosk_id, row["kiosk_tenant_id"], row["kiosk_venue_id"], row["kiosk_name"])
 
 

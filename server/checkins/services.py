@@ -29,7 +29,7 @@ from server.security import token_hash
 from server.tickets import codes
 from server.tickets.models import Student, Ticket, TicketStatus, short_name
 from tenants.models import Tenant
-from tenants.scoping import required_tenant_id
+from tenants.scoping import regional, required_tenant_id
 
 # How far a device clock may run ahead before we stop believing it (offline scans carry device time).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -94,8 +94,8 @@ def door_join():
     """Tickets joined to what the door shows, each table on (tenant_id, id) like its foreign key; the
     columns the door reads, named as `DoorTicket`'s fields; and which ticket (`:tenant_id`, `:ticket_id`).
 
-    Plain tables, not the ORM: this is the one read of every scan. So it names its region itself
-    (`:tenant_id`), where ORM queries get it from the central filter in `tenants.scoping`.
+    Plain tables, not the ORM: this is the one read of every scan. So it binds its region
+    (`:tenant_id`) itself, and is built with `tenants.scoping.regional`.
     """
     t, e, p, v, st, sc = (
         m.__table__ for m in (Ticket, Event, Programme, Venue, Student, School)
@@ -129,7 +129,7 @@ def _door_query():
     return select(*columns).select_from(joined).where(which)
 
 
-_DOOR_QUERY = _door_query()
+_DOOR_QUERY = regional(_door_query())
 _CHECKINS, _KIOSKS = Checkin.__table__, Kiosk.__table__
 
 
@@ -141,7 +141,7 @@ def kiosk_and_door_query():
     return select(*KIOSK_COLUMNS, *columns).select_from(joined).where(KIOSK_BY_TOKEN)
 
 
-_KIOSK_AND_DOOR_QUERY = kiosk_and_door_query()
+_KIOSK_AND_DOOR_QUERY = regional(kiosk_and_door_query())
 
 
 def door_of(row: Mapping[str, Any]) -> DoorTicket | None:
@@ -281,7 +281,7 @@ class FirstAdmission:
     method: AdmissionMethod
 
 
-_FIRST_ADMISSION = (
+_FIRST_ADMISSION = regional(
     select(
         _CHECKINS.c.scanned_at,
         _CHECKINS.c.kiosk_id,
@@ -293,11 +293,8 @@ _FIRST_ADMISSION = (
             _KIOSKS, (_KIOSKS.c.tenant_id == _CHECKINS.c.tenant_id) & (_KIOSKS.c.id == _CHECKINS.c.kiosk_id)
         )
     )
-    .where(
-        _CHECKINS.c.tenant_id == bindparam("tenant_id"),
-        _CHECKINS.c.ticket_id == bindparam("ticket_id"),
-        _CHECKINS.c.result == ScanResult.OK,
-    )
+    .where(_CHECKINS.c.ticket_id == bindparam("ticket_id"), _CHECKINS.c.result == ScanResult.OK),
+    _CHECKINS,
 )
 
 
@@ -412,17 +409,16 @@ class _Scan:
         return Admission(result, message, details, checked_in_at, checkin_id, conflict)
 
 
-_SCANNED = select(
-    _CHECKINS.c.id,
-    _CHECKINS.c.ticket_id,
-    _CHECKINS.c.result,
-    _CHECKINS.c.message,
-    _CHECKINS.c.scanned_at,
-    _CHECKINS.c.conflict,
-).where(
-    _CHECKINS.c.tenant_id == bindparam("tenant_id"),
-    _CHECKINS.c.kiosk_id == bindparam("kiosk_id"),
-    _CHECKINS.c.scan_id == bindparam("scan_id"),
+_SCANNED = regional(
+    select(
+        _CHECKINS.c.id,
+        _CHECKINS.c.ticket_id,
+        _CHECKINS.c.result,
+        _CHECKINS.c.message,
+        _CHECKINS.c.scanned_at,
+        _CHECKINS.c.conflict,
+    ).where(_CHECKINS.c.kiosk_id == bindparam("kiosk_id"), _CHECKINS.c.scan_id == bindparam("scan_id")),
+    _CHECKINS,
 )
 
 

@@ -25,6 +25,7 @@ from server.checkins.models import AdmissionMethod, Checkin, ScanResult
 from server.database import Work, insert_on_conflict, utcnow
 from server.door.statement import DriverStatement
 from server.security import token_hash
+from tenants.scoping import regional
 
 _CHECKINS = Checkin.__table__
 OK = services.MESSAGES[ScanResult.OK]
@@ -65,7 +66,7 @@ def admitting_statement(door_rules: tuple[rules.Rule, ...] = rules.RULES) -> Dri
     counted, total = counting(logged, f.kiosk_id)
     joined = found.outerjoin(logged, true()).outerjoin(counted, true())
     columns = (*f, logged.c.id.label("checkin_id"), total.label("checked_in"))
-    return DriverStatement(select(*columns).select_from(joined))
+    return DriverStatement(regional(select(*columns).select_from(joined)))
 
 
 def scan_at_door(

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Executable
 
+from tenants.scoping import TenantNotSet
+
 
 class DriverStatement:
     """A statement run on the DBAPI cursor, its rows read by name.
@@ -31,7 +33,11 @@ class DriverStatement:
         return compiled
 
     def first(self, connection: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row, as a dict by column name, or None."""
+        """The first row, as a dict by column name, or None. Below the engine's events, so the
+        tenancy guard's rule is checked here: a regional statement, given its region."""
+        region = self.statement._execution_options.get("regional")
+        if not region or params.get(region) is None:
+            raise TenantNotSet("a DriverStatement is regional and runs with a region")
         return self.compiled(connection.dialect).first(connection, params)
 
 
