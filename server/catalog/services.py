@@ -21,7 +21,7 @@ from server.catalog.models import (
     School,
     Venue,
 )
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.errors import Conflict, Forbidden, Invalid
 from server.extensions import db
 from server.text import normalise_name
 
@@ -145,10 +145,6 @@ def programme(kind: ProgrammeKind | str) -> Programme:
     return found
 
 
-def list_programmes() -> list[Programme]:
-    return list(db.session.scalars(select(Programme).order_by(Programme.kind)))
-
-
 def as_utc(moment: datetime, tz: ZoneInfo) -> datetime:
     """Times without an offset are the region's wall-clock time."""
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
@@ -251,13 +247,6 @@ def events_query(*, programme_kind: str | None = None, upcoming_from: datetime |
     if upcoming_from is not None:
         query = query.where(Event.ends_at >= upcoming_from)
     return query
-
-
-def get_event(event_id: int) -> Event:
-    event = db.session.scalar(select(Event).where(Event.id == event_id))
-    if event is None:
-        raise NotFound("Событие не найдено.", code="event_not_found")
-    return event
 
 
 def admitted_counts(event_ids: list[int]) -> dict[int, int]:

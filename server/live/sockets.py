@@ -44,10 +44,6 @@ _connections: dict[str, Connection] = {}
 _lock = threading.Lock()
 
 
-def connection_count() -> int:
-    return len(_connections)
-
-
 def _credentials(auth: dict) -> tuple[User | None, str | None]:
     """The user behind a bearer token in `auth`, else behind the page's login session."""
     token = auth.get("token")
