@@ -110,9 +110,13 @@ def _init_extensions(app: Flask) -> None:
         if app.config.get("SOCKETIO_CORS_ORIGINS")
         else {}
     )
+    from server.live.publish import client_manager
+
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    manager = client_manager(queue)
     socketio.init_app(
         app,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        **({"client_manager": manager} if manager is not None else {"message_queue": queue}),
         async_mode="threading",
         logger=False,
         engineio_logger=False,

@@ -26,7 +26,7 @@ CSP = (
     "media-src 'self' data: blob:; connect-src 'self' ws: wss:; worker-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-# On every response (pages, API, and the door's scans answered below Flask: `checkins.lane`).
+# On every response (pages, API, and the kiosks' scans answered by the door app: `server.door`).
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),

@@ -499,7 +499,7 @@ def admit_scanned(
 
     A replayed `scan_id` needs no lookup up front: every path inserts a row carrying it, the unique
     (kiosk, scan_id) constraint refuses the second one, and the first answer is returned instead.
-    It runs in the request's session unless given other `work` (the lane's).
+    It runs in the request's unit of work unless given another (the door's, on its own pool).
     """
     code, payload, door = scanned.code, scanned.payload, scanned.door
     moment = _device_moment(scanned_at, utcnow())
