@@ -20,10 +20,8 @@ worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "1"))
 # Several workers (the API pool): each listens on a socket of its own and the kernel spreads new
 # connections across them. On one shared socket whichever worker woke first took them: 32 kiosks
-# connecting at once were split 23/9 or 21/11, and the busier worker's kiosks waited twice as long.
-# Measured (bench/checkins.py, 3 runs each): 14/18, 17/15, 17/15 against 20/12, 11/21, 17/15, and p99
-# 1.7-2.0 times the median against up to 2.5. One worker gains nothing and keeps the usual error when
-# its port is taken.
+# connecting at once were split unevenly, and the busier worker's kiosks waited twice as long
+# (docs/performance.md). One worker gains nothing and keeps the usual error when its port is taken.
 reuse_port = workers > 1
 threads = int(os.environ.get("GUNICORN_THREADS", "400"))
 # Open connections a worker holds, busy or kept alive: at the limit it stops accepting, and the next
@@ -40,8 +38,8 @@ errorlog = "-"
 
 def post_worker_init(worker):
     """Hide the loaded app from the garbage collector (`gc.freeze`): a full collection then walks only
-    what requests created since, not every module, route and mapper. Measured at 200 scans a second:
-    each full collection paused the process for 68–78 ms (all of the scans' p99) and now for 3–6 ms."""
+    what requests created since, not every module, route and mapper: a full collection no longer
+    pauses a busy process for tens of milliseconds (docs/performance.md)."""
     import gc
 
     gc.freeze()

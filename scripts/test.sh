@@ -16,5 +16,7 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" =
 fi
 
 .venv/bin/ruff check server tenants kiosk tests bench wsgi.py gunicorn.conf.py
+.venv/bin/lint-imports                   # dependencies point one way (.importlinter)
+.venv/bin/mypy                           # server/ and tenants/ (mypy.ini)
 bash scripts/vendor_static.sh --check
 exec .venv/bin/python -m pytest "$@"

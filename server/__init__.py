@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from server import concurrency, formatting, logs
 from server import config as config_module
+from server.database import unit_of_work
 from server.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from server.security import DatabaseId, SecureTransport, limit_body, page_headers
 from server.sessions import CookieSessions
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     """Build the app. `config` is a config name (`development`, `test`, `production`) or overrides."""
-    app = Flask(
+    app = Propusk(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -38,13 +39,6 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
-        from server.checkins.work import LANE_BIND, lane_engine_options
-
-        binds = app.config["SQLALCHEMY_BINDS"] = dict(app.config.get("SQLALCHEMY_BINDS") or {})
-        binds[LANE_BIND] = {
-            **lane_engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
-            "hide_parameters": True,  # like the main engine: no values in a database error
-        }
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: refusing to start outside development and tests.")
     _check_key_encryption_key(app)
@@ -53,9 +47,9 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
 
     _init_database(app)
-    from server.checkins.lane import ScanLane
+    from server import door
 
-    app.wsgi_app = ScanLane(app, app.wsgi_app)  # inside the request bound, like every request
+    door.mount(app)  # the kiosks' scan: the door answers it, not Flask (server/door/app.py)
     concurrency.init_app(app)  # before Socket.IO wraps the app: its own requests stay unbounded
     app.before_request(limit_body)  # before CSRF's hook reads a form
     _init_extensions(app)
@@ -135,9 +129,13 @@ def _init_extensions(app: Flask) -> None:
         if app.config.get("SOCKETIO_CORS_ORIGINS")
         else {}
     )
+    from server.live.publish import client_manager
+
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    manager = client_manager(queue)
     socketio.init_app(
         app,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        **({"client_manager": manager} if manager is not None else {"message_queue": queue}),
         async_mode="threading",
         logger=False,
         engineio_logger=False,
@@ -217,16 +215,18 @@ def _register_blueprints(app: Flask) -> None:
     install_error_handlers(app)
 
 
-def _install_request_edges(app: Flask) -> None:
-    """One commit per request, at the edge; rollback on any error status."""
+class Propusk(Flask):
+    """Flask with the request edge's unit of work around every view."""
 
-    @app.after_request
-    def _commit(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
+    def dispatch_request(self) -> Any:
+        """One commit per request: the view's writes commit when it returns, and roll back when it
+        raises (a domain error, or any other); what waited for the commit (live messages) then goes."""
+        with unit_of_work():
+            return super().dispatch_request()
+
+
+def _install_request_edges(app: Flask) -> None:
+    """Security headers on every response, and what every template may use."""
 
     app.after_request(page_headers)
 

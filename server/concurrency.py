@@ -3,18 +3,9 @@
 A gthread worker needs hundreds of threads: each open dashboard WebSocket holds one for its life. But
 threads running Python share one GIL. Past a handful, every database round trip hands the GIL to
 another thread, and getting it back costs a switch interval, so a burst of scans makes each of them
-slower and the burst longer. Measured on 2 cores (`bench/live.py --mode 2`, 200 scans a second, 100
-dashboards, two runs each): unbounded, scans answered in p99 114 / 60 ms and dashboards updated in
-p99 146 / 96 ms; bounded to 8, 39 / 45 ms and 79 / 88 ms. Served in arrival order, 32 kiosks at a
-saturated door wait p99 117–123 ms instead of 162–202 ms.
-
-The default is 4, measured the same way, runs interleaved: a registration rush (`bench/registrations.py`)
-gave 232–288 requests/s at 4 against 194–245 at 8, because whoever holds the event's row lock must win
-the GIL back before it can commit; 32 kiosks (`bench/checkins.py`) gave 726–755 admissions/s against
-622–636; one process serving 100 dashboards at 200 scans/s still updates them in p99 59 ms.
-Two does better still where the requests are all short (32 kiosks: 638–671/s, p99 69–75 ms, against
-567–574/s, p99 91–103 ms at 4; registrations 316–333/s against 277–325), but then one class sheet PDF
-(~250 ms) holds half a process. So 4 stays the default, and the API-only pool runs with 2 (README).
+slower and the burst longer; and whoever holds an event's row lock must win the GIL back to commit.
+Four is the default; an API-only pool of short requests runs with two. The measurements behind both
+are in `docs/performance.md`.
 
 A request waiting here sleeps on a lock and costs nothing. Socket.IO's own requests never reach this:
 Flask-SocketIO's middleware, wrapped around it, answers them first.

@@ -1,14 +1,14 @@
-"""Declarative base, column types and small helpers shared by every model."""
+"""Declarative base, column types, and the one unit of work every write goes through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Dialect, Executable, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, registry
+from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Session, registry
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,24 +67,7 @@ def insert_on_conflict(table, dialect_name: str):
     return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
-def statement_transactions(view):
-    """Run a view with every statement its own transaction on PostgreSQL (autocommit).
-
-    For the door's scan, the busiest request: no BEGIN and COMMIT round trips, so a scan is two
-    (its kiosk with the ticket, then the scan row with its count). Only for views whose every write is
-    one statement that stands on its own (a scan writes one row, or one row with its count in the same
-    statement): nothing can be left half done. Each read sees what is committed as it runs, as READ
-    COMMITTED gives anyway. A request whose session is already in a transaction stays in it.
-    """
-    from server.extensions import db  # here: server.extensions imports this module
-
-    @wraps(view)
-    def run(*args, **kwargs):
-        if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-            db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return view(*args, **kwargs)
-
-    return run
+AFTER_COMMIT = "after_commit"  # key in a unit's `info`: callables to run once it has committed
 
 
 def end_reads() -> None:
@@ -102,73 +85,85 @@ def end_reads() -> None:
     session.commit()
 
 
-class DriverStatement:
-    """A Core statement compiled once per database and run straight on the driver's cursor.
+class Work:
+    """Where one unit of work runs: a connection, the session if it has one, and its `info`.
 
-    For the door's scan, on its busiest path: through `Connection.execute` each statement also built an
-    execution context, cursor and result wrappers, and result metadata from the driver's column
-    descriptions (psycopg makes an object per column for those). Run here, a scan took 3.1 million
-    instructions instead of 3.8 (`bench/instructions.py`). The statement's own types still apply both
-    ways: values are bound and rows are read through the bind and result processors of its compiled
-    form. It runs in the connection's transaction, or in autocommit where the connection is in it
-    (`statement_transactions`, or the door lane's own pool: `checkins.work`).
+    The request edge, the door, socket handlers, jobs and the CLI all get one from `unit_of_work`.
+    A service that must send something only once its writes are committed (a live message) adds a
+    callable to `info[AFTER_COMMIT]`; a rollback drops it.
     """
 
-    def __init__(self, statement: Executable) -> None:
-        if not statement.exported_columns:
-            raise ValueError("a DriverStatement returns rows (SELECT, or RETURNING)")
-        self.statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+    __slots__ = ("_connection", "info", "session")
 
-    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
-        return compiled.rows(connection, params)
+    def __init__(self, session: Session | None, connection: Connection | None, info: dict) -> None:
+        self.session = session
+        self._connection = connection
+        self.info = info
 
-    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple | None:
-        rows = self.rows(connection, params)
-        return rows[0] if rows else None
+    @property
+    def connection(self) -> Connection:
+        """The unit's connection; with a session, asked for only when used (SQLite begins then)."""
+        if self._connection is None:
+            assert self.session is not None
+            self._connection = self.session.connection()
+        return self._connection
+
+    @classmethod
+    def of(cls, session: Session | None = None) -> Work:
+        """The current unit of work of a session (the request's by default)."""
+        if session is None:
+            from server.extensions import db  # here: server.extensions imports this module
+
+            session = db.session()
+        return cls(session, None, session.info)
 
 
-class _Compiled:
-    def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.compiled = compiled
-        self.sql = compiled.string
-        self.positions = compiled.positiontup  # SQLite's "?" parameters go by position
-        self.binds: list[tuple[str, Callable[[Any], Any]]] = []
-        for bind, name in compiled.bind_names.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if process is not None:
-                self.binds.append((name, process))
-        self.results = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.exported_columns
-        ]
-        self.processed = any(self.results)
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Work]:
+    """Commit what the block wrote, or roll all of it back if the block raised; then run what waited
+    for the commit (`AFTER_COMMIT`).
 
-    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple]:
-        values = self.compiled.construct_params(params)
-        for name, process in self.binds:
-            values[name] = process(values[name])
-        arguments = values if self.positions is None else [values[name] for name in self.positions]
-        cursor = connection.connection.cursor()
+    Without an engine it works in the request's (or the thread's) session. Given an engine it takes a
+    connection of that engine's pool and runs one transaction on it without a session: the door does
+    that for a kiosk's scan, which needs no identity map.
+    """
+    if engine is None:
+        work = Work.of()
+        session = work.session
+        assert session is not None
         try:
-            cursor.execute(self.sql, arguments)
-            rows = cursor.fetchall()  # never `description`: psycopg builds an object per column for it
-        except connection.dialect.loaded_dbapi.Error as error:
-            if connection.dialect.is_disconnect(error, connection.connection, cursor):
-                connection.invalidate(error)  # the pool drops it, as Connection.execute would
+            yield work
+            session.commit()
+        except BaseException:
+            session.rollback()
+            session.info.pop(AFTER_COMMIT, None)
             raise
-        finally:
-            cursor.close()
-        if not self.processed:
-            return rows
-        return [tuple(_read(self.results, row)) for row in rows]
+        for callback in session.info.pop(AFTER_COMMIT, ()):
+            callback()
+        return
+    info: dict[str, Any] = {}
+    with engine.connect() as connection, connection.begin():
+        yield Work(None, connection, info)
+    for callback in info.pop(AFTER_COMMIT, ()):
+        callback()
 
 
-def _read(processors: list, row: tuple) -> Iterator[Any]:
-    for process, value in zip(processors, row, strict=True):
-        yield value if process is None else process(value)
+def after_commit(work: Work, callback: Callable[[], None]) -> None:
+    """Run `callback` once the unit of work has committed; never if it rolls back."""
+    work.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+@contextmanager
+def refusal_undone() -> Iterator[None]:
+    """A service call whose refusal (a `DomainError`) a page shows instead of failing: what the call
+    wrote before refusing is undone (a savepoint), and the request's unit of work goes on."""
+    from server.errors import DomainError
+    from server.extensions import db
+
+    savepoint = db.session().begin_nested()
+    try:
+        yield
+    except DomainError:
+        savepoint.rollback()
+        raise
+    savepoint.commit()

@@ -17,7 +17,7 @@ from server.accounts.models import Role
 from server.accounts.services import create_user, find_user
 from server.catalog import services as catalog
 from server.catalog.models import Municipality, School
-from server.database import utcnow
+from server.database import unit_of_work, utcnow
 from server.extensions import db
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
@@ -225,15 +225,16 @@ def _register_students(tenant: Tenant, schools: list[School]) -> None:
 def build_demo() -> dict[str, dict[str, str]]:
     """Create both demo regions (once) and return their logins."""
     result = {}
-    for slug, data, prefix in (("yaroslavl", YAROSLAVL, "yaroslavl"), ("irkutsk", IRKUTSK, "irkutsk")):
-        if db.session.scalar(select(Tenant).where(Tenant.slug == slug)) is None:
-            _build(slug, data, prefix)
-        result[slug] = {
-            f"{person}@{prefix}.demo": person for person in ("coordinator", "municipal", "school", "venue")
-        }
-    if find_user(PLATFORM_ADMIN) is None:
-        create_user(PLATFORM_ADMIN, password=DEMO_PASSWORD, platform_admin=True)
-    db.session.commit()
+    with unit_of_work():
+        for slug, data, prefix in (("yaroslavl", YAROSLAVL, "yaroslavl"), ("irkutsk", IRKUTSK, "irkutsk")):
+            if db.session.scalar(select(Tenant).where(Tenant.slug == slug)) is None:
+                _build(slug, data, prefix)
+            result[slug] = {
+                f"{person}@{prefix}.demo": person
+                for person in ("coordinator", "municipal", "school", "venue")
+            }
+        if find_user(PLATFORM_ADMIN) is None:
+            create_user(PLATFORM_ADMIN, password=DEMO_PASSWORD, platform_admin=True)
     return result
 
 

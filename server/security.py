@@ -32,7 +32,7 @@ CSP = (
     "media-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-# On every response (pages, API, and the door's scans answered below Flask: `checkins.lane`).
+# On every response (pages, API, and the kiosks' scans answered by the door app: `server.door`).
 # `connect-src 'self'` covers our own ws:/wss: (CSP Level 3); no other host's sockets.
 # `no-store`: pages and JSON carry children's names; only static files may be cached (`page_headers`).
 SECURITY_HEADERS = (

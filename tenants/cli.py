@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from server.database import unit_of_work
 from server.errors import DomainError
-from server.extensions import db
 from tenants.services import create_tenant, list_tenants
 
 tenants_cli = AppGroup("tenants", help="Регионы (тенанты).")
@@ -19,10 +19,9 @@ tenants_cli = AppGroup("tenants", help="Регионы (тенанты).")
 def create_tenant_command(slug, name, timezone):
     """Create a region (tenant)."""
     try:
-        tenant = create_tenant(slug, name=name, timezone=timezone)
-        db.session.commit()
+        with unit_of_work():
+            tenant = create_tenant(slug, name=name, timezone=timezone)
     except DomainError as error:
-        db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(f"Регион создан: {tenant.slug} — {tenant.name} ({tenant.timezone})")
 

@@ -13,9 +13,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import abort
-from sqlalchemy import Select, bindparam, event, select
+from sqlalchemy import Delete, Engine, Insert, Select, Table, Update, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.util import LoaderCriteriaOption
+from sqlalchemy.sql.util import find_tables
 
 from server.extensions import db
 from tenants.models import Tenant, TenantScoped
@@ -129,3 +130,64 @@ def get_or_404(model: type[T], object_id: object) -> T:
 def all_tenants(statement):
     """Mark a statement as deliberately cross-tenant (platform admin, pairing by code)."""
     return statement.execution_options(all_tenants=True)
+
+
+# --- below the ORM: Core statements on tenant-owned tables ----------------------------------------
+
+REGION = "tenant_id"  # the bind parameter every regional statement takes
+REGIONAL: list = []  # every statement `regional` built: `tests/foundation/test_regional.py` walks them
+StatementT = TypeVar("StatementT", Select, Insert, Update, Delete)
+
+
+def _owned(statement) -> bool:
+    owned = _owned_tables()
+    return any(table in owned for table in find_tables(statement, include_joins=True, include_crud=True))
+
+
+@functools.cache
+def _owned_tables() -> frozenset:
+    return frozenset(
+        mapper.local_table for mapper in db.Model.registry.mappers if issubclass(mapper.class_, TenantScoped)
+    )
+
+
+def regional(statement: StatementT, table: Table | None = None) -> StatementT:
+    """A Core statement on tenant-owned tables, bound to one region (`:tenant_id`).
+
+    With `table`, adds `table.tenant_id = :tenant_id` to its WHERE: the one place where such a filter
+    is written. Without, the statement binds `:tenant_id` itself (an INSERT's values, a join's ON).
+    Either way it is registered, and `_guard` refuses to run it with no region given.
+    """
+    # An UPDATE reserves its columns' names for its SET clause: there the region is `:region`.
+    name = "region" if isinstance(statement, Update) else REGION
+    if table is not None:
+        statement = statement.where(table.c.tenant_id == bindparam(name))  # type: ignore[union-attr]
+    if name not in statement.compile().binds:
+        raise TenantNotSet(f"a regional statement must bind :{name}")
+    statement = statement.execution_options(regional=name)
+    REGIONAL.append(statement)
+    return statement
+
+
+@event.listens_for(Engine, "before_execute")
+def _guard(connection, statement, multiparams, params, execution_options) -> None:
+    """Refuse a Core statement on tenant-owned tables unless it is `regional` and given a region, or
+    marked `all_tenants`. ORM statements are scoped by `_scope_query`, the ORM's own flush by
+    `_stamp_tenant`; text() is not used on tenant-owned tables."""
+    if not isinstance(statement, (Select, Insert, Update, Delete)):
+        return
+    if statement._propagate_attrs.get("compile_state_plugin") == "orm":
+        return
+    if "compiled_cache" in execution_options:  # the ORM's flush, rows stamped by `_stamp_tenant`
+        return
+    options = statement._execution_options
+    if options.get("all_tenants") or execution_options.get("all_tenants"):
+        return
+    region = options.get("regional")
+    if region:
+        for row in multiparams or [params]:
+            if row.get(region) is None:
+                raise TenantNotSet("a regional statement run without a region")
+        return
+    if _owned(statement):
+        raise TenantNotSet("Core SQL on tenant-owned tables must be built by tenants.scoping.regional")

@@ -47,10 +47,6 @@ class Principal:
     def user_id(self) -> int | None:
         return self.user.id if self.user else None
 
-    @property
-    def kiosk_id(self) -> int | None:
-        return getattr(self.kiosk, "id", None)
-
     def is_(self, *roles: Role) -> bool:
         return self.role in roles
 

@@ -19,7 +19,7 @@ from server.accounts.services import (
 )
 from server.audit.services import record
 from server.catalog.models import Municipality, School, Venue
-from server.database import utcnow
+from server.database import unit_of_work, utcnow
 from server.errors import DomainError
 from server.extensions import db
 from tenants.models import Tenant
@@ -62,26 +62,25 @@ def create_user_command(
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     try:
-        scope: dict = {}
-        if tenant is not None:
-            with tenant_scope(tenant):
-                scope = {
-                    "municipality_id": _scope_id(Municipality, municipality, "Муниципалитет"),
-                    "school_id": _scope_id(School, school, "Школа"),
-                    "venue_id": _scope_id(Venue, venue, "Площадка"),
-                }
-        user = create_user(
-            email,
-            password=password,
-            full_name=full_name,
-            tenant=tenant,
-            role=Role(role) if role else None,
-            platform_admin=platform_admin,
-            **scope,
-        )
-        db.session.commit()
+        with unit_of_work():
+            scope: dict = {}
+            if tenant is not None:
+                with tenant_scope(tenant):
+                    scope = {
+                        "municipality_id": _scope_id(Municipality, municipality, "Муниципалитет"),
+                        "school_id": _scope_id(School, school, "Школа"),
+                        "venue_id": _scope_id(Venue, venue, "Площадка"),
+                    }
+            user = create_user(
+                email,
+                password=password,
+                full_name=full_name,
+                tenant=tenant,
+                role=Role(role) if role else None,
+                platform_admin=platform_admin,
+                **scope,
+            )
     except DomainError as error:
-        db.session.rollback()
         raise click.ClickException(error.message) from None
     click.echo(f"Пользователь {user.email} создан.")
     if generated:
@@ -167,8 +166,8 @@ def set_role_command(email, tenant_slug, role, municipality, school, venue):
 def create_token_command(email, name, days):
     """Print a new API token for a user (shown once, stored hashed)."""
     try:
-        token = issue_api_token(email, name, days)
-        db.session.commit()
+        with unit_of_work():
+            token = issue_api_token(email, name, days)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(token)

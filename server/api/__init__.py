@@ -44,6 +44,11 @@ def parse_body(model: type[M]) -> M:
         payload = request.get_json(silent=True)
     except RecursionError:  # JSON nested past Python's recursion limit
         payload = None
+    return validated(model, payload)
+
+
+def validated(model: type[M], payload: object) -> M:
+    """A decoded JSON body as `model`, or `Invalid` (422) naming the first field that is wrong."""
     if not isinstance(payload, dict):
         raise Invalid("Ожидается JSON-объект в теле запроса.", code="invalid_json")
     try:

@@ -41,7 +41,6 @@ def _page(status: int, message: str):
 def install(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError):
-        db.session.rollback()
         if _wants_json():
             return domain_error_response(error)
         return _page(error.status, error.message)
@@ -75,7 +74,6 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        db.session.rollback()
         # The route pattern, not the path: paths carry ticket tokens, which never go to logs.
         route = request.url_rule.rule if request.url_rule else "?"
         log.exception("unhandled error on %s %s", request.method, route)

@@ -25,7 +25,7 @@ from server.catalog.models import (
     Venue,
 )
 from server.database import utcnow
-from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.errors import Conflict, Forbidden, Invalid
 from server.extensions import db
 from server.notifications import services as notices
 from server.text import school_query_words
@@ -194,10 +194,6 @@ def programme(kind: ProgrammeKind | str) -> Programme:
     return found
 
 
-def list_programmes() -> list[Programme]:
-    return list(db.session.scalars(select(Programme).order_by(Programme.kind)))
-
-
 YEARS = range(2000, 2101)  # events happen in these; a year 1 or 9999 only overflows conversions
 
 
@@ -330,13 +326,6 @@ def events_query(
     if upcoming_from is not None:
         query = query.where(Event.ends_at >= upcoming_from)
     return query
-
-
-def get_event(event_id: int) -> Event:
-    event = db.session.scalar(select(Event).where(Event.id == event_id))
-    if event is None:
-        raise NotFound("Событие не найдено.", code="event_not_found")
-    return event
 
 
 def admitted_counts(event_ids: list[int]) -> dict[int, int]:

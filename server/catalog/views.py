@@ -11,7 +11,7 @@ from server.accounts.models import Role
 from server.catalog import services
 from server.catalog.forms import EventForm, MunicipalityForm, SchoolForm, VenueForm
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, School, Venue
-from server.database import utcnow
+from server.database import refusal_undone, utcnow
 from server.errors import DomainError, Invalid
 from server.extensions import db
 from tenants.scoping import get_or_404
@@ -25,9 +25,9 @@ def _saved(form, action) -> bool:
     if not form.validate_on_submit():
         return False
     try:
-        action()
+        with refusal_undone():
+            action()
     except DomainError as error:
-        db.session.rollback()
         form.form_errors.append(error.message)
         return False
     return True

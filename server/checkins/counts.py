@@ -6,11 +6,11 @@ split into shards — a kiosk's own shard at the door, one of `LINK_SHARDS` for 
 kiosk — and is the sum of its shards.
 
 A scan admits one ticket, and `log_admission` writes its check-in row and counts it in the same
-statement on PostgreSQL (one round trip; the door's hot path). A transaction that admits many
-(an offline sync, a class ticked on its checklist) runs inside `many_admissions()`: its increments
-wait for `before_commit` and are applied in a fixed order after every check-in row is written, so it
-holds counter locks only while it commits and never deadlocks with a door scanning one of the same
-tickets. Either way the live `checkin` message of each admission carries the event's new count.
+statement on PostgreSQL. A transaction that admits many (an offline sync, a class ticked on its
+checklist) runs inside `many_admissions()`: its increments are applied in a fixed order when that
+block ends, after every check-in row is written, so it takes counter locks last and never deadlocks
+with a door scanning one of the same tickets. Either way the live `checkin` message of each
+admission carries the event's new count.
 """
 
 from __future__ import annotations
@@ -23,19 +23,20 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, event, func, literal, select, true
+from blinker import Namespace
+from sqlalchemy import bindparam, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
-from server.database import DriverStatement, bound, insert_on_conflict
+from server.database import Work, bound, insert_on_conflict
 from server.extensions import db
+from tenants.scoping import regional
 
 if TYPE_CHECKING:
     from server.checkins.services import DoorTicket
-    from server.checkins.work import DoorWork
 
+admitted = Namespace().signal("admitted")  # (work, **values): `live` announces it once work commits
 PENDING = "admissions_to_count"
-MANY = "many_admissions"
 LINK_SHARDS = 16
 
 
@@ -57,14 +58,19 @@ class Admitted:
 
 
 @contextmanager
-def many_admissions(session: Session | None = None) -> Iterator[None]:
-    """Admissions inside count at commit, in a fixed order (a transaction that admits many tickets)."""
-    info = (session or db.session()).info
-    info[MANY] = info.get(MANY, 0) + 1
+def many_admissions(work: Work | None = None) -> Iterator[None]:
+    """Admissions inside are counted when the block ends, in a fixed order (a transaction that admits
+    many tickets); if it raises, its unit of work rolls back the rows and counts nothing."""
+    work = work or Work.of()
+    if PENDING in work.info:  # nested: the outer block counts
+        yield
+        return
+    work.info[PENDING] = []
     try:
         yield
+        _apply(work, work.info[PENDING])
     finally:
-        info[MANY] -= 1
+        del work.info[PENDING]
 
 
 _CHECKINS = Checkin.__table__
@@ -80,7 +86,7 @@ def log_scan(dialect_name: str):
     """Insert a scan row, or nothing when a unique rule refuses it (admitted once; a kiosk's scan_id
     once), returning its id. ON CONFLICT DO NOTHING waits for a racing admission of the same ticket
     to commit, then yields to it: one statement, no savepoint."""
-    return (
+    return regional(
         insert_on_conflict(_CHECKINS, dialect_name)
         .values(bound(*_SCAN_COLUMNS))
         .on_conflict_do_nothing()
@@ -88,22 +94,23 @@ def log_scan(dialect_name: str):
     )
 
 
-def log_admission(row: dict[str, Any], admitted: Admitted, work: DoorWork) -> int | None:
+def log_admission(row: dict[str, Any], admitted: Admitted, work: Work) -> int | None:
     """Write an admitted scan row and count it; None when a unique rule refused the row.
 
     Alone in its transaction, the increment rides in the same statement on PostgreSQL and the live
-    message joins the work's outbox at once with the new total; inside `many_admissions()` (of the
-    work's session) it waits for commit.
+    message joins the work's outbox at once with the new total; inside `many_admissions()` it waits
+    for the end of that block.
     """
-    connection, session = work.connection, work.session
+    connection = work.connection
     dialect = connection.dialect.name
-    if session is not None and session.info.get(MANY):
+    pending = work.info.get(PENDING)
+    if pending is not None:
         checkin_id = connection.execute(log_scan(dialect), row).scalar()
         if checkin_id is not None:
-            session.info.setdefault(PENDING, []).append(replace(admitted, checkin_id=checkin_id))
+            pending.append(replace(admitted, checkin_id=checkin_id))
         return checkin_id
     if dialect == "postgresql":
-        written = _logged_and_counted().first(connection, {**row, "shard": admitted.shard})
+        written = connection.execute(_logged_and_counted(), {**row, "shard": admitted.shard}).first()
         if written is None:
             return None
         checkin_id, total = written
@@ -113,9 +120,7 @@ def log_admission(row: dict[str, Any], admitted: Admitted, work: DoorWork) -> in
             return None
         shard = {"shard": admitted.shard, "admitted": 1}
         total = connection.execute(_increment(dialect), {**row, **shard}).scalar_one()
-    from server.live.services import announce_checkin
-
-    announce_checkin(replace(admitted, checkin_id=checkin_id), total, work.outbox)
+    announce(work, replace(admitted, checkin_id=checkin_id), total)
     return checkin_id
 
 
@@ -141,10 +146,12 @@ def _increment(dialect_name: str):
         tenant_id=tenant_id, event_id=event_id, shard=shard, admitted=bindparam("admitted")
     )
     others = _others(tenant_id, event_id, shard)
-    return upsert.on_conflict_do_update(
-        index_elements=["tenant_id", "event_id", "shard"],
-        set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
-    ).returning(_COUNTS.c.admitted + others)
+    return regional(
+        upsert.on_conflict_do_update(
+            index_elements=["tenant_id", "event_id", "shard"],
+            set_={"admitted": _COUNTS.c.admitted + upsert.excluded.admitted},
+        ).returning(_COUNTS.c.admitted + others)
+    )
 
 
 @cache
@@ -155,7 +162,7 @@ def _logged_and_counted():
     """
     logged = log_scan("postgresql").returning(_CHECKINS.c.tenant_id, _CHECKINS.c.event_id).cte("logged")
     counted, total = counting(logged, bindparam("shard"))
-    return DriverStatement(select(logged.c.id, total).select_from(logged.join(counted, true())))
+    return regional(select(logged.c.id, total).select_from(logged.join(counted, true())))
 
 
 def counting(logged, shard):
@@ -180,13 +187,11 @@ def counting(logged, shard):
     return counted, counted.c.admitted + _others(logged.c.tenant_id, logged.c.event_id, shard)
 
 
-_TOTALS = (
+_TOTALS = regional(
     select(_COUNTS.c.event_id, func.sum(_COUNTS.c.admitted))
-    .where(
-        _COUNTS.c.tenant_id == bindparam("tenant_id"),  # named here: this runs below the ORM's filter
-        _COUNTS.c.event_id.in_(bindparam("event_ids", expanding=True)),
-    )
-    .group_by(_COUNTS.c.event_id)
+    .where(_COUNTS.c.event_id.in_(bindparam("event_ids", expanding=True)))
+    .group_by(_COUNTS.c.event_id),
+    _COUNTS,
 )
 
 
@@ -199,16 +204,12 @@ def totals(tenant_id: int, event_ids: list[int], session: Session | None = None)
     return {event_id: int(total) for event_id, total in rows}
 
 
-@event.listens_for(Session, "before_commit")
-def _apply(session: Session) -> None:
-    pending: list[Admitted] = session.info.pop(PENDING, [])
+def _apply(work: Work, pending: list[Admitted]) -> None:
+    """Count a block's admissions, one increment per shard in a fixed order, and announce each."""
     if not pending:
         return
-    from server.live.publish import outbox
-    from server.live.services import announce_checkin
-
     increments = Counter((a.door.tenant_id, a.door.event_id, a.shard) for a in pending)
-    connection = session.connection()
+    connection = work.connection
     increment = _increment(connection.dialect.name)
     now: dict[int, int] = {}
     for (tenant_id, event_id, shard), n in sorted(increments.items()):
@@ -217,4 +218,17 @@ def _apply(session: Session) -> None:
     still_to_come = Counter(a.door.event_id for a in pending)
     for a in pending:  # each message carries the count right after its own admission
         still_to_come[a.door.event_id] -= 1
-        announce_checkin(a, now[a.door.event_id] - still_to_come[a.door.event_id], outbox(session))
+        announce(work, a, now[a.door.event_id] - still_to_come[a.door.event_id])
+
+
+def announce(work: Work, a: Admitted, checked_in: int) -> None:
+    """Tell whoever listens (`live`) of an admission in `work`, in plain values: no door types leave."""
+    door = a.door
+    admitted.send(
+        work,
+        tenant_id=door.tenant_id, checkin_id=a.checkin_id, event_id=door.event_id,
+        venue_id=door.venue_id, ticket_id=door.id, municipality_id=door.municipality_id,
+        school_id=door.school_id, school=door.school_name, short_name=door.short_name,
+        grade=door.grade, method=a.method.value, registered=door.registered,
+        checked_in=checked_in, at=a.at,
+    )  # fmt: skip

@@ -8,7 +8,7 @@ the pair endpoint is rate-limited, so guessing one is hopeless.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,13 +18,14 @@ from sqlalchemy.orm import joinedload
 from server.audit.services import record as audit
 from server.catalog.models import Venue
 from server.checkins.models import Kiosk
+from server.checkins.rules import Stage, broken
 from server.database import utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
 from server.security import new_token, token_hash
 from tenants.models import Tenant
 from tenants.resolution import RegionSuspended
-from tenants.scoping import all_tenants, set_tenant
+from tenants.scoping import all_tenants, regional, set_tenant
 
 PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 PAIRING_LENGTH = 8
@@ -46,18 +47,24 @@ class DoorKiosk:
 
 
 _KIOSKS = Kiosk.__table__
-# What authenticating a kiosk reads; the door's scan reads the same beside the ticket (`services`).
-KIOSK_COLUMNS = (
-    _KIOSKS.c.id,
-    _KIOSKS.c.tenant_id,
-    _KIOSKS.c.venue_id,
-    _KIOSKS.c.name,
-    _KIOSKS.c.revoked_at,
-    _KIOSKS.c.last_seen_at,
+# What authenticating a kiosk reads, named `kiosk_…`; the door's scan reads the same beside the ticket.
+KIOSK_COLUMNS = tuple(
+    column.label(f"kiosk_{column.name}")
+    for column in (
+        _KIOSKS.c.id,
+        _KIOSKS.c.tenant_id,
+        _KIOSKS.c.venue_id,
+        _KIOSKS.c.name,
+        _KIOSKS.c.revoked_at,
+        _KIOSKS.c.last_seen_at,
+    )
 )
 KIOSK_BY_TOKEN = _KIOSKS.c.token_hash == bindparam("token_hash")  # any region's: the caller checks the URL's
-_BY_TOKEN = select(*KIOSK_COLUMNS).where(KIOSK_BY_TOKEN)
-_SEEN = update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now"))
+_BY_TOKEN = all_tenants(select(*KIOSK_COLUMNS).where(KIOSK_BY_TOKEN))  # any region's: the caller checks
+_SEEN = regional(
+    update(_KIOSKS).where(_KIOSKS.c.id == bindparam("kiosk_id")).values(last_seen_at=bindparam("now")),
+    _KIOSKS,
+)
 
 
 def kiosk_for_token(
@@ -66,24 +73,24 @@ def kiosk_for_token(
     """A paired, unrevoked kiosk by its token, whatever region it belongs to (checked by the caller);
     read on `connection`, or on the request's session's."""
     connection = connection or db.session.connection()
-    row = connection.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).first()
+    row = connection.execute(_BY_TOKEN, {"token_hash": token_hash(token)}).mappings().first()
     return paired_kiosk(row, seen_every, connection)
 
 
-def paired_kiosk(row: Sequence | None, seen_every: timedelta, connection: Connection) -> DoorKiosk | None:
-    """The kiosk that values of `KIOSK_COLUMNS` name, unless there is none or it is revoked.
+def paired_kiosk(row: Mapping | None, seen_every: timedelta, connection: Connection) -> DoorKiosk | None:
+    """The kiosk that a row of `KIOSK_COLUMNS` names, unless there is none or it breaks the door's
+    kiosk rule (revoked: `checkins.rules`).
 
     "Last seen" is for the coordinator's list: written once per `seen_every`, not once per scan.
     """
-    if row is None:
+    if row is None or row["kiosk_id"] is None or broken(row, Stage.KIOSK, at_kiosk=True):
         return None
-    kiosk_id, tenant_id, venue_id, name, revoked_at, last_seen_at = row
-    if revoked_at is not None:
-        return None
+    kiosk_id, last_seen_at = row["kiosk_id"], row["kiosk_last_seen_at"]
     now = utcnow()
     if last_seen_at is None or now - last_seen_at >= seen_every:
-        connection.execute(_SEEN, {"kiosk_id": kiosk_id, "now": now})
-    return DoorKiosk(kiosk_id, tenant_id, venue_id, name)
+        seen = {"region": row["kiosk_tenant_id"], "kiosk_id": kiosk_id, "now": now}
+        connection.execute(_SEEN, seen)
+    return DoorKiosk(kiosk_id, row["kiosk_tenant_id"], row["kiosk_venue_id"], row["kiosk_name"])
 
 
 def venue_name(kiosk: DoorKiosk) -> str:

@@ -50,10 +50,6 @@ class Kiosk(TenantScoped, db.Model):
 
     venue = relationship("Venue", primaryjoin="Kiosk.venue_id == Venue.id", foreign_keys="Kiosk.venue_id")
 
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.token_hash is not None
-
 
 class Checkin(TenantScoped, db.Model):
     """Every scan, admitted or refused, with its reason. "Once" is the partial unique index below."""

@@ -7,32 +7,30 @@ insert, the database lets one through, and the other gets "already admitted" (ca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from hashlib import sha256
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, LargeBinary, and_, bindparam, false, func, literal, null, select, true
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
-from server.checkins.counts import Admitted, counting, log_admission, log_scan, many_admissions
+from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
 from server.checkins.door_words import opening_words
 from server.checkins.kiosks import KIOSK_BY_TOKEN, KIOSK_COLUMNS, DoorKiosk, kiosk_for_token, paired_kiosk
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
-from server.checkins.work import DoorWork
-from server.database import DriverStatement, insert_on_conflict, utcnow
+from server.checkins.rules import Rule, Stage, broken
+from server.database import Work, utcnow
 from server.errors import Invalid, NotFound
 from server.extensions import db
-from server.live import services as live
-from server.security import same, token_hash
+from server.security import token_hash
 from server.tickets import codes
 from server.tickets.models import Student, Ticket, TicketStatus, short_name
 from tenants.models import Tenant
-from tenants.scoping import required_tenant_id
+from tenants.scoping import regional, required_tenant_id
 
 # How far a device clock may run ahead before we stop believing it (offline scans carry device time).
 CLOCK_SKEW = timedelta(minutes=5)
@@ -70,6 +68,16 @@ class DoorTicket:
     def details(self) -> dict[str, Any]:
         return _shown(self.id, self.short_name, self.grade, self.school_name, self.event_title, self.event_id)
 
+    def facts(self, kiosk: DoorKiosk | None, moment: datetime) -> dict[str, Any]:
+        """What the door's rules read (`checkins.rules`), by name, as its statement reads them."""
+        facts = dict(self.__dict__, now=moment)
+        if kiosk is not None:
+            facts.update(kiosk_venue_id=kiosk.venue_id, kiosk_tenant_id=kiosk.tenant_id)
+        return facts
+
+
+DOOR_FIELDS = tuple(name for name in DoorTicket.__dataclass_fields__ if name != "short_name")
+
 
 def _shown(ticket_id: int, name: str, grade: int, school: str, event: str, event_id: int) -> dict[str, Any]:
     """What the door shows (short name, grade, school, event): nothing more leaves the server."""
@@ -83,12 +91,12 @@ def _shown(ticket_id: int, name: str, grade: int, school: str, event: str, event
     }
 
 
-def _door_join():
+def door_join():
     """Tickets joined to what the door shows, each table on (tenant_id, id) like its foreign key; the
     columns the door reads, named as `DoorTicket`'s fields; and which ticket (`:tenant_id`, `:ticket_id`).
 
-    Plain tables, not the ORM: this is the one read of every scan. So it names its region itself
-    (`:tenant_id`), where ORM queries get it from the central filter in `tenants.scoping`.
+    Plain tables, not the ORM: this is the one read of every scan. So it binds its region
+    (`:tenant_id`) itself, and is built with `tenants.scoping.regional`.
     """
     t, e, p, v, st, sc = (
         m.__table__ for m in (Ticket, Event, Programme, Venue, Student, School)
@@ -118,80 +126,32 @@ def _door_join():
 
 
 def _door_query():
-    joined, columns, which = _door_join()
+    joined, columns, which = door_join()
     return select(*columns).select_from(joined).where(which)
 
 
-_DOOR_QUERY = _door_query()
+_DOOR_QUERY = regional(_door_query())
 _CHECKINS, _KIOSKS = Checkin.__table__, Kiosk.__table__
 
 
-def _kiosk_and_door_query():
+def kiosk_and_door_query():
     """The door's scan in one read: its kiosk by token (`kiosks.KIOSK_COLUMNS`, named `kiosk_…`) and
     the ticket, if any."""
-    joined, columns, which = _door_join()
-    kiosk = (column.label(f"kiosk_{column.name}") for column in KIOSK_COLUMNS)
-    return select(*kiosk, *columns).select_from(_KIOSKS.outerjoin(joined, which)).where(KIOSK_BY_TOKEN)
+    joined, columns, which = door_join()
+    joined = _KIOSKS.outerjoin(joined, which)
+    return select(*KIOSK_COLUMNS, *columns).select_from(joined).where(KIOSK_BY_TOKEN)
 
 
-_KIOSK_AND_DOOR_QUERY = DriverStatement(_kiosk_and_door_query())
+_KIOSK_AND_DOOR_QUERY = regional(kiosk_and_door_query())
 
 
-def _admitting_read():
-    """PostgreSQL: the door's read and, where the scan may pass, its admission and count: one statement.
-
-    A scan at the door costs its round trips, at both ends. So the read (`_kiosk_and_door_query`) also
-    writes the admitted row (`counts.counting` counts it) when the rules certainly let the ticket in:
-    the kiosk unrevoked and of the ticket's region, the code the one issued (compared as SHA-256
-    digests, so that no timing says how much of a forged code was right), the event the code's, and
-    `_refusal`'s rules 6 and 8. Those rules still decide in Python: the statement must never admit
-    what they refuse (`scan_at_door` checks), and whatever it did not admit takes the common way.
-
-    Counted under valgrind (`bench/instructions.py`): 2.29 million instructions per scan against 2.61
-    for the read and the write apart. Its SQL is 3,800 characters; psycopg parses a statement anew on
-    every execution past 4,096 (`MAX_CACHED_STATEMENT_LENGTH`), which cost back most of the gain.
-    """
-    found = _kiosk_and_door_query().cte("found")
-    f = found.c
-    now = bindparam("now", type_=_CHECKINS.c.scanned_at.type)
-    may_pass = and_(
-        f.kiosk_revoked_at.is_(None),
-        f.kiosk_tenant_id == f.tenant_id,
-        func.sha256(func.convert_to(f.code, "UTF8")) == bindparam("code_digest", type_=LargeBinary),
-        f.event_id == bindparam("event_id"),
-        f.status != TicketStatus.CANCELLED,
-        f.venue_id == f.kiosk_venue_id,
-        f.event_format != EventFormat.ONLINE,
-        now >= f.starts_at - f.opens_minutes * literal(timedelta(minutes=1)),
-        now < f.ends_at,
-    )
-    row = {
-        "tenant_id": f.tenant_id, "ticket_id": f.id, "event_id": f.event_id, "kiosk_id": f.kiosk_id,
-        "user_id": null(), "result": literal(ScanResult.OK, _CHECKINS.c.result.type),
-        "method": literal(AdmissionMethod.SCAN, _CHECKINS.c.method.type), "scan_id": bindparam("scan_id"),
-        "scanned_at": now, "created_at": now, "message": literal(MESSAGES[ScanResult.OK]),
-        "conflict": false(),
-    }  # fmt: skip
-    logged = (
-        insert_on_conflict(_CHECKINS, "postgresql")
-        .from_select(list(row), select(*row.values()).where(may_pass))
-        .on_conflict_do_nothing()
-        .returning(_CHECKINS.c.id, _CHECKINS.c.tenant_id, _CHECKINS.c.event_id)
-        .cte("logged")
-    )
-    counted, total = counting(logged, f.kiosk_id)
-    joined = found.outerjoin(logged, true()).outerjoin(counted, true())
-    return DriverStatement(select(*f, logged.c.id, total).select_from(joined))
-
-
-_ADMITTING_READ = _admitting_read()
-
-
-def _door(row: Sequence) -> DoorTicket | None:
-    if row[0] is None:  # the outer join found no ticket
+def door_of(row: Mapping[str, Any]) -> DoorTicket | None:
+    """The `DoorTicket` of a door read's row (by name), or None where the outer join found no ticket."""
+    if row["id"] is None:
         return None
-    *head, last_name, first_name, middle_name, grade = row
-    return DoorTicket(*head, short_name(last_name, first_name, middle_name), grade)
+    values = {name: row[name] for name in DOOR_FIELDS}
+    name = short_name(row["last_name"], row["first_name"], row["middle_name"])
+    return DoorTicket(**values, short_name=name)
 
 
 def door_ticket(
@@ -200,8 +160,8 @@ def door_ticket(
     """The ticket with everything the door needs, one query, of the current region."""
     region = tenant_id if tenant_id is not None else required_tenant_id()
     params = {"tenant_id": region, "ticket_id": ticket_id}
-    row = (connection or db.session.connection()).execute(_DOOR_QUERY, params).first()
-    return None if row is None else _door(row)
+    row = (connection or db.session.connection()).execute(_DOOR_QUERY, params).mappings().first()
+    return None if row is None else door_of(row)
 
 
 @dataclass(frozen=True)
@@ -214,12 +174,12 @@ class Scanned:
     door: DoorTicket | None
 
 
-def _read_code(code: str | None, tenant_id: int) -> tuple[str, codes.CodePayload | None, int | None]:
+def read_code(code: str | None, tenant_id: int) -> tuple[str, codes.CodePayload | None, int | None]:
     """The code as issued, its payload if of this region, and the ticket id it names.
 
-    A ticket's code is identified, not verified: it admits only if it is, whole, the code the database
-    holds for that ticket (`_issued`), which says more than its signature can. An escort code has no
-    such match at the door, so its signature is checked.
+    A ticket's code is identified, not verified: it admits only if it is, whole, the code the
+    database holds for that ticket (rule "code" of `checkins.rules`), which says more than its
+    signature can. An escort code has no such match at the door, so its signature is checked.
     """
     code = codes.normalise(code)
     payload = codes.identify(code, tenant_id)
@@ -237,7 +197,7 @@ def read_scan(
     The caller decides whether the kiosk may scan here (`auth.admit_kiosk`) before `admit_scanned`.
     """
     connection = connection or db.session.connection()
-    return _read_scan(token, _read_code(code, tenant_id), tenant_id, seen_every, connection)
+    return _read_scan(token, read_code(code, tenant_id), tenant_id, seen_every, connection)
 
 
 def _read_scan(
@@ -248,53 +208,10 @@ def _read_scan(
     if ticket_id is None:
         return Scanned(code, payload, kiosk_for_token(token, seen_every, connection), None)
     params = {"token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id}
-    row = _KIOSK_AND_DOOR_QUERY.first(connection, params)
+    row = connection.execute(_KIOSK_AND_DOOR_QUERY, params).mappings().first()
     if row is None:
         return Scanned(code, payload, None, None)
-    split = len(KIOSK_COLUMNS)
-    return Scanned(code, payload, paired_kiosk(row[:split], seen_every, connection), _door(row[split:]))
-
-
-def scan_at_door(
-    token: str, code: str, tenant_id: int, scan_id: str | None, seen_every: timedelta, work: DoorWork
-) -> Admission | None:
-    """A kiosk's scan, as the door's lane answers it; None where the view must (no unrevoked kiosk of
-    this region has the token), with nothing written.
-
-    On PostgreSQL a ticket's code is read and, where it may pass, admitted in one round trip
-    (`_admitting_read`); what that statement did not admit (a refusal, "already admitted", a replayed
-    scan id) takes the common way, `admit_scanned`, which writes and answers it.
-    """
-    connection = work.connection
-    read = _read_code(code, tenant_id)
-    code, payload, ticket_id = read
-    if ticket_id is None or connection.dialect.name != "postgresql":
-        scanned = _read_scan(token, read, tenant_id, seen_every, connection)
-        if scanned.kiosk is None or scanned.kiosk.tenant_id != tenant_id:
-            return None
-        return admit_scanned(scanned, scan_id, work=work)
-    moment = utcnow()
-    params = {
-        "token_hash": token_hash(token), "tenant_id": tenant_id, "ticket_id": ticket_id,
-        "event_id": payload.event_id, "code_digest": sha256(code.encode()).digest(), "now": moment,
-        "scan_id": scan_id,
-    }  # fmt: skip
-    row = _ADMITTING_READ.first(connection, params)
-    split = len(KIOSK_COLUMNS)
-    kiosk = None if row is None else paired_kiosk(row[:split], seen_every, connection)
-    if kiosk is None or kiosk.tenant_id != tenant_id:
-        return None
-    door = _door(row[split:-2])
-    checkin_id, total = row[-2:]
-    scanned = Scanned(code, payload, kiosk, door)
-    if checkin_id is None:  # judged again at the same moment, and answered
-        return admit_scanned(scanned, scan_id, moment, work=work)
-    genuine = _issued(door, code) and door.event_id == payload.event_id
-    if not genuine or _refusal(door, kiosk, moment, connection) is not None:
-        raise RuntimeError("the door's statement admitted a scan that its rules refuse")
-    admitted = Admitted(door, checkin_id, kiosk.id, AdmissionMethod.SCAN, moment)
-    live.announce_checkin(admitted, total, work.outbox)
-    return Admission(ScanResult.OK, MESSAGES[ScanResult.OK], door.details(), moment, checkin_id)
+    return Scanned(code, payload, paired_kiosk(row, seen_every, connection), door_of(row))
 
 
 @dataclass
@@ -365,7 +282,7 @@ class FirstAdmission:
     method: AdmissionMethod
 
 
-_FIRST_ADMISSION = (
+_FIRST_ADMISSION = regional(
     select(
         _CHECKINS.c.scanned_at,
         _CHECKINS.c.kiosk_id,
@@ -377,11 +294,8 @@ _FIRST_ADMISSION = (
             _KIOSKS, (_KIOSKS.c.tenant_id == _CHECKINS.c.tenant_id) & (_KIOSKS.c.id == _CHECKINS.c.kiosk_id)
         )
     )
-    .where(
-        _CHECKINS.c.tenant_id == bindparam("tenant_id"),
-        _CHECKINS.c.ticket_id == bindparam("ticket_id"),
-        _CHECKINS.c.result == ScanResult.OK,
-    )
+    .where(_CHECKINS.c.ticket_id == bindparam("ticket_id"), _CHECKINS.c.result == ScanResult.OK),
+    _CHECKINS,
 )
 
 
@@ -406,23 +320,24 @@ def _already_message(first: FirstAdmission, tenant_id: int, connection: Connecti
 def _refusal(
     door: DoorTicket, kiosk: DoorKiosk | None, moment: datetime, connection: Connection
 ) -> tuple[ScanResult, str] | None:
-    """Why this ticket may not pass here and now (rules 6 and 8), or None."""
-    if door.status == TicketStatus.CANCELLED:
-        return ScanResult.CANCELLED, MESSAGES[ScanResult.CANCELLED]
-    if kiosk is not None:
-        if door.venue_id != kiosk.venue_id:
-            return ScanResult.WRONG_VENUE, f"Другая площадка: билет на «{door.venue_name}»"
-        if door.event_format == EventFormat.ONLINE:
-            return ScanResult.WRONG_VENUE, "Это онлайн-событие: вход по личной ссылке"
+    """Why this ticket may not pass here and now (`checkins.rules`, stage "ticket"), or None."""
+    rule = broken(door.facts(kiosk, moment), Stage.TICKET, at_kiosk=kiosk is not None)
+    return None if rule is None else (rule.result, refusal_message(rule, door, moment, connection))
+
+
+def refusal_message(rule: Rule, door: DoorTicket, moment: datetime, connection: Connection) -> str:
+    """A broken rule's message, with the venue's name and the window's times in the region's time
+    (the day too, when the window opens on another day)."""
+    if "{" not in rule.message:
+        return rule.message
     opens, closes = window(door.starts_at, door.ends_at, door.opens_minutes)
-    if moment < opens:
+    local = {}
+    if "{opens}" in rule.message:
         zone = connection.execute(_TIMEZONE, {"tenant_id": door.tenant_id}).scalar_one()
-        when = opening_words(opens, moment, zone)
-        return ScanResult.OUTSIDE_WINDOW, f"Вход ещё не открыт: откроется {when}"
-    if moment >= closes:
-        when = hhmm(closes, door.tenant_id, connection)
-        return ScanResult.OUTSIDE_WINDOW, f"Событие уже закончилось (в {when})"
-    return None
+        local["opens"] = opening_words(opens, moment, zone)
+    if "{closes}" in rule.message:
+        local["closes"] = hhmm(closes, door.tenant_id, connection)
+    return rule.message.format(venue_name=door.venue_name, **local)
 
 
 @dataclass(frozen=True)
@@ -434,7 +349,7 @@ class _Scan:
     scan_id: str | None
     moment: datetime
     user_id: int | None
-    work: DoorWork
+    work: Work
 
     @property
     def offline(self) -> bool:
@@ -497,17 +412,16 @@ class _Scan:
         return Admission(result, message, details, checked_in_at, checkin_id, conflict)
 
 
-_SCANNED = select(
-    _CHECKINS.c.id,
-    _CHECKINS.c.ticket_id,
-    _CHECKINS.c.result,
-    _CHECKINS.c.message,
-    _CHECKINS.c.scanned_at,
-    _CHECKINS.c.conflict,
-).where(
-    _CHECKINS.c.tenant_id == bindparam("tenant_id"),
-    _CHECKINS.c.kiosk_id == bindparam("kiosk_id"),
-    _CHECKINS.c.scan_id == bindparam("scan_id"),
+_SCANNED = regional(
+    select(
+        _CHECKINS.c.id,
+        _CHECKINS.c.ticket_id,
+        _CHECKINS.c.result,
+        _CHECKINS.c.message,
+        _CHECKINS.c.scanned_at,
+        _CHECKINS.c.conflict,
+    ).where(_CHECKINS.c.kiosk_id == bindparam("kiosk_id"), _CHECKINS.c.scan_id == bindparam("scan_id")),
+    _CHECKINS,
 )
 
 
@@ -541,7 +455,7 @@ def admit_ticket(
 ) -> Admission:
     """Admit a known ticket under rules 6–8 and log the scan; counted and announced as it commits."""
     moment = _device_moment(scanned_at, utcnow())
-    return _admit(door, _Scan(kiosk, method, scan_id, moment, user_id, DoorWork.of_session()))
+    return _admit(door, _Scan(kiosk, method, scan_id, moment, user_id, Work.of()))
 
 
 def _admit(door: DoorTicket, scan: _Scan) -> Admission:
@@ -571,15 +485,9 @@ def admit(
     user_id: int | None = None,
 ) -> Admission:
     """A code scanned at a kiosk. Unknown, forged and other regions' codes all answer `invalid`."""
-    code, payload, ticket_id = _read_code(code, kiosk.tenant_id)
+    code, payload, ticket_id = read_code(code, kiosk.tenant_id)
     door = door_ticket(ticket_id, kiosk.tenant_id) if ticket_id is not None else None
     return admit_scanned(Scanned(code, payload, kiosk, door), scan_id, scanned_at, method, user_id)
-
-
-def _issued(door: DoorTicket, code: str) -> bool:
-    """The scanned code is the one issued for this ticket, compared in constant time: with the
-    signature unchecked (`_read_code`), this comparison is what a forged code must pass."""
-    return door.code is not None and same(door.code, code)
 
 
 def admit_scanned(
@@ -588,23 +496,31 @@ def admit_scanned(
     scanned_at: datetime | None = None,
     method: AdmissionMethod = AdmissionMethod.SCAN,
     user_id: int | None = None,
-    work: DoorWork | None = None,
+    work: Work | None = None,
 ) -> Admission:
     """Admit a read scan under rules 6–8 (`read_scan` or `admit`); its kiosk is already accepted.
 
     A replayed `scan_id` needs no lookup up front: every path inserts a row carrying it, the unique
     (kiosk, scan_id) constraint refuses the second one, and the first answer is returned instead.
-    It runs in the request's session unless given other `work` (the lane's).
+    It runs in the request's unit of work unless given another (the door's, on its own pool).
     """
     code, payload, door = scanned.code, scanned.payload, scanned.door
     moment = _device_moment(scanned_at, utcnow())
-    scan = _Scan(scanned.kiosk, method, scan_id, moment, user_id, work or DoorWork.of_session())
+    scan = _Scan(scanned.kiosk, method, scan_id, moment, user_id, work or Work.of())
     if payload is not None and payload.kind == codes.CodeKind.ESCORT:
         message = "Это QR сопровождающего: откройте список класса"
         return scan.refuse(ScanResult.INVALID, message, None, conflict=scan.offline)
-    if door is None or not _issued(door, code) or door.event_id != payload.event_id:
+    if door is None or _forged(door, code, payload):
         return scan.refuse(ScanResult.INVALID, MESSAGES[ScanResult.INVALID], None, conflict=scan.offline)
     return _admit(door, scan)
+
+
+def _forged(door: DoorTicket, code: str, payload: codes.CodePayload | None) -> bool:
+    """The code breaks the rule "code": with the signature unchecked (`read_code`), matching the
+    issued code whole is what a forged code must pass."""
+    facts = {"code": door.code, "event_id": door.event_id, "scanned_code": code}
+    facts["scanned_event_id"] = payload.event_id if payload is not None else None
+    return broken(facts, Stage.CODE, at_kiosk=True) is not None
 
 
 def sync_offline(kiosk: DoorKiosk, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,8 +20,8 @@ from server.catalog.services import list_venues
 from server.checkins import groups, kiosks, services
 from server.checkins.forms import KioskForm
 from server.confirmation import ask, confirmed
+from server.database import refusal_undone
 from server.errors import DomainError, NotFound
-from server.extensions import db
 from server.tickets.services import ticket_by_token
 
 bp = Blueprint("checkins", __name__)
@@ -68,11 +68,11 @@ def kiosk_list():
     form = _kiosk_form()
     if form.validate_on_submit():
         try:
-            kiosk, code = kiosks.create_kiosk(
-                form.venue_id.data, form.name.data, user_id=page_principal().user_id
-            )
+            with refusal_undone():
+                kiosk, code = kiosks.create_kiosk(
+                    form.venue_id.data, form.name.data, user_id=page_principal().user_id
+                )
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
             return _page(form, status=422)
         # Shown once, on this response only: the code is stored as a hash.

@@ -1,8 +1,8 @@
 """Live events, sent only after the database holds what they announce.
 
-Services queue events on the session (`queue`); an `after_commit` listener hands them to one
-background sender thread per process, a rollback drops them. The door's lane, which runs without a
-session, keeps its own outbox and hands it over (`send`) once its connection has committed.
+Services queue events in their unit of work's outbox (`outbox`, `queue`); once that unit has
+committed (`server.database.unit_of_work`) the outbox goes to one background sender thread per
+process, and a rollback drops it.
 Emitting is best-effort and never on the request's path: if the message queue (Redis) is slow or
 down, the admission still answers at once, and dashboards catch up from the next snapshot (they ask
 for one every minute and on reconnect).
@@ -16,17 +16,18 @@ import os
 import queue as queue_module
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from socketio import RedisManager
 
-from server.extensions import db, socketio
+from server.database import AFTER_COMMIT, Work, after_commit
+from server.extensions import socketio
 
 NAMESPACE = "/live"
-OUTBOX = "live_outbox"
 BACKLOG = 10_000  # messages waiting for the sender; beyond this we drop (snapshots repair)
 # Applies only to connections that asked for batches (`auth={"batch": true}`, as our dashboard
 # does); every other client gets one `checkin` per admission, as the SPEC promises. See _Sender.
@@ -89,13 +90,27 @@ def batch_room(room: str) -> str:
     return room + BATCH_SUFFIX
 
 
-def outbox(session: Session | None = None) -> list[LiveMessage]:
-    """The messages waiting for this session's commit (the request's session by default)."""
-    return (session or db.session()).info.setdefault(OUTBOX, [])
+class Outbox(list):
+    """Messages waiting for their unit of work to commit; called by it once it has."""
+
+    def __call__(self) -> None:
+        send(self)
+
+
+def outbox(work: Work | None = None) -> Outbox:
+    """The messages waiting for this unit of work's commit (the request's by default)."""
+    work = work or Work.of()
+    waiting = work.info.get(AFTER_COMMIT, ())
+    for callback in waiting:
+        if isinstance(callback, Outbox):
+            return callback
+    found = Outbox()
+    after_commit(work, found)
+    return found
 
 
 def queue(name: str, payload: dict[str, Any], rooms: tuple[str, ...], waiting: list[LiveMessage]) -> None:
-    """Add a message to an outbox (`outbox()`, or the lane's own), to be sent once it commits."""
+    """Add a message to an outbox (`outbox()`), to be sent once its unit of work commits."""
     waiting.append(LiveMessage(name, payload, rooms))
 
 
@@ -127,14 +142,12 @@ class _Sender:
         self._queue: queue_module.Queue[LiveMessage] = queue_module.Queue(BACKLOG)
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._last_sent: dict[str, float] = {}
-        self.dropped = 0
 
     def submit(self, message: LiveMessage) -> None:
         self._ensure_running()
         try:
             self._queue.put_nowait(message)
         except queue_module.Full:
-            self.dropped += 1
             log.warning("live backlog full: %s dropped (dashboards catch up on snapshot)", message.name)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
@@ -221,90 +234,80 @@ class _Sender:
         return due
 
 
-class _RedisFanout:
-    """Other processes' copies of our messages, published in ONE Redis round trip per batch.
-
-    Flask-SocketIO's queue publishes each emit on its own; under load a thread waiting on Redis
-    waits again for the GIL after every round trip (a few ms each), and the sender fell seconds
-    behind. Same message format and channel as python-socketio's RedisManager (pinned version), so
-    the other processes' listeners deliver them as their own emits. Failures open a short circuit:
-    local dashboards still get everything, remote ones catch up on their next snapshot.
-    """
+class BatchingRedisManager(RedisManager):
+    """python-socketio's Redis manager, extended: inside `batch()` its publishes leave together in one
+    pipeline, in its own message format on its own channel, so the other processes' listeners deliver
+    them as usual. Under load the sender then makes one Redis round trip per pass instead of one per
+    emit, each followed by a wait for the GIL. If Redis fails, publishing pauses for a few seconds:
+    local dashboards still get everything, remote ones catch up on their next snapshot."""
 
     PAUSE_AFTER_FAILURE = 5.0
 
-    def __init__(self, manager) -> None:
-        import redis
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held = threading.local()
+        self._paused_until = 0.0
 
-        self.manager = manager
-        self.client = redis.Redis.from_url(
-            manager.redis_url,
-            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-            socket_timeout=REDIS_CONNECT_TIMEOUT,
-        )
-        self.paused_until = 0.0
-
-    def publish(self, triples: list[Triple]) -> None:
-        if time.monotonic() < self.paused_until:
-            return
-        manager = self.manager
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        held: list[dict[str, Any]] = []
+        self._held.messages = held
         try:
-            pipe = self.client.pipeline(transaction=False)
-            for name, payload, rooms in triples:
-                message = {
-                    "method": "emit",
-                    "event": name,
-                    "data": [payload],
-                    "binary": False,
-                    "namespace": NAMESPACE,
-                    "room": rooms,
-                    "skip_sid": None,
-                    "callback": None,
-                    "host_id": manager.host_id,
-                }
-                pipe.publish(manager.channel, manager.json.dumps(message))
+            yield
+        finally:
+            self._held.messages = None
+            if held:
+                self._publish_all(held)
+
+    def _publish(self, data: dict[str, Any]) -> Any:
+        held = getattr(self._held, "messages", None)
+        if held is None:
+            return super()._publish(data)
+        held.append(data)
+        return None
+
+    def _publish_all(self, messages: list[dict[str, Any]]) -> None:
+        if time.monotonic() < self._paused_until:
+            return
+        try:
+            if not self.connected:
+                self._redis_connect()
+            pipe = self.redis.pipeline(transaction=False)
+            for message in messages:
+                pipe.publish(self.channel, self.json.dumps(message))
             pipe.execute()
         except Exception:
-            self.paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE
+            self.connected = False
+            self._paused_until = time.monotonic() + self.PAUSE_AFTER_FAILURE
             log.warning("live events not published to Redis; other processes catch up on snapshots")
 
 
-_fanouts: dict[int, _RedisFanout | None] = {}
-
-
-def _fanout_for(server) -> _RedisFanout | None:
-    """Our batched Redis publisher for this server's message queue (None without a Redis queue)."""
-    manager = server.manager
-    key = id(manager)
-    if key not in _fanouts:
-        from socketio import RedisManager
-
-        usable = isinstance(manager, RedisManager) and str(manager.redis_url).startswith(
-            ("redis://", "rediss://")
-        )
-        _fanouts[key] = _RedisFanout(manager) if usable else None
-    return _fanouts[key]
+def client_manager(url: str | None) -> BatchingRedisManager | None:
+    """The Socket.IO client manager for a Redis message queue (None: Flask-SocketIO's default)."""
+    if not url or not url.startswith(("redis://", "rediss://")):
+        return None
+    return BatchingRedisManager(
+        url, channel="flask-socketio", redis_options={"socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
+    )
 
 
 def _deliver(triples: list[Triple]) -> None:
-    """Emit (event, payload, rooms) triples: to this process's sockets at once, then to the others."""
+    """Emit (event, payload, rooms) triples: to this process's sockets, and through the message queue
+    to the other processes' in one batch where the queue is ours."""
     if not triples:
         return
     server = socketio.server
     if server is None:
         return
     _bound_redis_connect(server)
-    fanout = _fanout_for(server)
-    for name, payload, rooms in triples:
-        try:
-            if fanout is None:  # no queue, or one we do not batch for: the library's own path
+    manager = server.manager
+    together = manager.batch() if isinstance(manager, BatchingRedisManager) else nullcontext()
+    with together:
+        for name, payload, rooms in triples:
+            try:
                 server.emit(name, payload, to=rooms, namespace=NAMESPACE)
-            else:
-                server.emit(name, payload, to=rooms, namespace=NAMESPACE, ignore_queue=True)
-        except Exception:  # the database is the truth; a lost live event is caught up by snapshots
-            log.warning("live event %s to %s not delivered", name, rooms, exc_info=True)
-    if fanout is not None:
-        fanout.publish(triples)
+            except Exception:  # the database is the truth; a lost live event is caught up by snapshots
+                log.warning("live event %s to %s not delivered", name, rooms, exc_info=True)
 
 
 def _bound_redis_connect(server) -> None:
@@ -315,13 +318,3 @@ def _bound_redis_connect(server) -> None:
 
 
 sender = _Sender()
-
-
-@event.listens_for(Session, "after_commit")
-def _flush_outbox(session: Session) -> None:
-    send(session.info.pop(OUTBOX, []))
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_outbox(session: Session) -> None:
-    session.info.pop(OUTBOX, None)

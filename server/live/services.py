@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -27,14 +27,13 @@ from server.catalog.models import (
     School,
     Venue,
 )
+from server.checkins.counts import admitted
 from server.checkins.models import Checkin, ScanResult
+from server.database import Work
 from server.extensions import db
-from server.live.publish import LiveMessage, municipality_room, queue, school_room, tenant_room, venue_room
+from server.live.publish import municipality_room, outbox, queue, school_room, tenant_room, venue_room
 from server.tickets.models import Student, Ticket, TicketStatus
 from tenants.models import Tenant
-
-if TYPE_CHECKING:
-    from server.checkins.counts import Admitted
 
 LAG_MINUTES = 30  # an in-person event with nobody admitted this long after its start is flagged
 BUCKET_SECONDS = 600  # arrivals chart: per 10 minutes
@@ -113,39 +112,23 @@ def scope_for(user: User, membership: Membership | None, tenant: Tenant) -> Live
 # --- the checkin message -------------------------------------------------------------------------
 
 
-def announce_checkin(admitted: Admitted, checked_in: int, waiting: list[LiveMessage]) -> None:
-    """Queue the `checkin` message of an admission in an outbox; sent after commit, to its rooms only.
-
-    The region's room, and the narrower rooms of the ticket's municipality, school and venue: a
-    municipal or school dashboard receives its own admissions and nobody else's.
-    """
-    door = admitted.door
-    payload = {
-        "id": admitted.checkin_id,
-        "event_id": door.event_id,
-        "venue_id": door.venue_id,
-        "ticket_id": door.id,
-        "municipality_id": door.municipality_id,
-        "school_id": door.school_id,
-        "school": door.school_name,
-        "short_name": door.short_name,
-        "grade": door.grade,
-        "method": admitted.method.value,
-        "registered": door.registered,
-        "checked_in": checked_in,
-        "at": admitted.at.isoformat(),
-    }
-    tenant_id = door.tenant_id
+@admitted.connect
+def announce_checkin(work: Work, **values: Any) -> None:
+    """Queue the `checkin` message of an admission in its unit of work's outbox; sent after commit,
+    to its rooms only: the region's, and the narrower rooms of the ticket's municipality, school and
+    venue, so a municipal or school dashboard receives its own admissions and nobody else's."""
+    tenant_id = values.pop("tenant_id")
+    payload = {"id": values.pop("checkin_id"), **values, "at": values["at"].isoformat()}
     queue(
         "checkin",
         payload,
         (
             tenant_room(tenant_id),
-            municipality_room(tenant_id, door.municipality_id),
-            school_room(tenant_id, door.school_id),
-            venue_room(tenant_id, door.venue_id),
+            municipality_room(tenant_id, values["municipality_id"]),
+            school_room(tenant_id, values["school_id"]),
+            venue_room(tenant_id, values["venue_id"]),
         ),
-        waiting,
+        outbox(work),
     )
 
 

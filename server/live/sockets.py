@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from server.accounts.models import Membership, User
 from server.accounts.services import membership_in, user_for_token
-from server.database import utcnow
+from server.database import unit_of_work, utcnow
 from server.extensions import db, socketio
 from server.live.publish import NAMESPACE, batch_room
 from server.live.services import Filters, LiveScope, scope_for, snapshot
@@ -44,10 +44,6 @@ class Connection:
 
 _connections: dict[str, Connection] = {}
 _lock = threading.Lock()
-
-
-def connection_count() -> int:
-    return len(_connections)
 
 
 def _credentials(auth: dict) -> tuple[User | None, str | None]:
@@ -101,7 +97,7 @@ def _only_region_of(user: User) -> Tenant | None:
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth=None):
     auth = auth if isinstance(auth, dict) else {}
-    try:
+    with unit_of_work():  # commits the token's last use
         scope, tenant, user, token = _authorise(auth)
         now = utcnow()
         filters = Filters.parse(tenant, auth.get("date"), auth.get("programme"), now)
@@ -111,12 +107,6 @@ def on_connect(auth=None):
             _connections[request.sid] = Connection(scope, tenant.slug, filters, user.id, token)
         with tenant_scope(tenant.id):
             data = snapshot(scope, tenant, filters, now)
-        db.session.commit()  # the token's last use
-    except ConnectionRefusedError:
-        db.session.rollback()
-        raise
-    finally:
-        db.session.remove()
     emit("snapshot", data)
 
 
@@ -133,21 +123,18 @@ def on_refresh(wanted=None):
     if time.monotonic() - connection.last_snapshot < REFRESH_INTERVAL:
         return
     connection.last_snapshot = time.monotonic()
-    try:
+    with unit_of_work():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == connection.tenant_slug))
         user = _still_allowed(connection, tenant)
-        if user is None:
-            db.session.rollback()
-            disconnect()
-            return
-        now = utcnow()
-        if isinstance(wanted, dict) and ("date" in wanted or "programme" in wanted):
-            connection.filters = Filters.parse(tenant, wanted.get("date"), wanted.get("programme"), now)
-        with tenant_scope(tenant.id):
-            data = snapshot(connection.scope, tenant, connection.filters, now)
-        db.session.commit()
-    finally:
-        db.session.remove()
+        if user is not None:
+            now = utcnow()
+            if isinstance(wanted, dict) and ("date" in wanted or "programme" in wanted):
+                connection.filters = Filters.parse(tenant, wanted.get("date"), wanted.get("programme"), now)
+            with tenant_scope(tenant.id):
+                data = snapshot(connection.scope, tenant, connection.filters, now)
+    if user is None:
+        disconnect()
+        return
     emit("snapshot", data)
 
 

@@ -24,12 +24,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
-from server.database import insert_on_conflict, utcnow
+from server.database import bound, insert_on_conflict, utcnow
 from server.extensions import db
 from server.tickets import sealing
 from server.tickets.models import SigningKey
+from tenants.scoping import regional
 
 VERSION = 1
 _HEADER = struct.Struct(">BBIII")
@@ -81,12 +82,19 @@ class ActiveKey:
 
 
 _KEYS = SigningKey.__table__
-_ACTIVE_KEY = (
+_ACTIVE_KEY = regional(
     select(_KEYS.c.key_id, _KEYS.c.private_key)
-    .where(_KEYS.c.tenant_id == bindparam("tenant_id"), _KEYS.c.active.is_(True))
+    .where(_KEYS.c.active.is_(True))
     .order_by(_KEYS.c.key_id.desc())
-    .limit(1)
+    .limit(1),
+    _KEYS,
 )
+
+
+@functools.cache
+def _first_key(dialect_name: str):
+    columns = ("tenant_id", "key_id", "active", "created_at", "public_key", "private_key")
+    return regional(insert_on_conflict(_KEYS, dialect_name).values(bound(*columns)).on_conflict_do_nothing())
 
 
 def ensure_key(tenant_id: int) -> ActiveKey:
@@ -99,12 +107,8 @@ def ensure_key(tenant_id: int) -> ActiveKey:
     connection = db.session.connection()
     row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
     if row is None:
-        pair = _new_key_pair(tenant_id, 1)
-        connection.execute(
-            insert_on_conflict(_KEYS, connection.dialect.name)
-            .values(tenant_id=tenant_id, key_id=1, active=True, created_at=utcnow(), **pair)
-            .on_conflict_do_nothing()
-        )
+        first_key = {"tenant_id": tenant_id, "key_id": 1, "active": True, "created_at": utcnow()}
+        connection.execute(_first_key(connection.dialect.name), {**first_key, **_new_key_pair(tenant_id, 1)})
         row = connection.execute(_ACTIVE_KEY, {"tenant_id": tenant_id}).first()
     return ActiveKey(*row)
 

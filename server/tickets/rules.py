@@ -33,6 +33,7 @@ from server.errors import Conflict, Invalid
 from server.extensions import db
 from server.formatting import MONTHS
 from server.tickets.models import Student, Ticket, TicketStatus
+from tenants.scoping import regional
 
 
 class RegistrationRefused(Conflict):
@@ -251,15 +252,12 @@ def availability(
 
 _EVENTS = Event.__table__
 _SEAT_COLUMNS = ("registered", "capacity", "quota_deadline", "has_quotas")
-_TAKE_SEAT = (
+_TAKE_SEAT = regional(
     update(_EVENTS)
-    .where(
-        _EVENTS.c.tenant_id == bindparam("region"),  # named here: plain tables skip the ORM's filter
-        _EVENTS.c.id == bindparam("event"),
-        _EVENTS.c.registered < _EVENTS.c.capacity,
-    )
+    .where(_EVENTS.c.id == bindparam("event"), _EVENTS.c.registered < _EVENTS.c.capacity)
     .values(registered=_EVENTS.c.registered + 1)
-    .returning(*(_EVENTS.c[name] for name in _SEAT_COLUMNS))
+    .returning(*(_EVENTS.c[name] for name in _SEAT_COLUMNS)),
+    _EVENTS,
 )
 
 

@@ -29,7 +29,7 @@ from server.tickets import codes, rules
 from server.tickets.consent import CONSENT_TEXTS, CONSENT_VERSION, operator_of
 from server.tickets.models import Consent, ConsentMethod, Student, Ticket, TicketStatus
 from server.tickets.rules import RegistrationRefused
-from tenants.scoping import required_tenant_id
+from tenants.scoping import regional, required_tenant_id
 
 _NAME = re.compile(r"^[A-Za-zА-Яа-яЁё][A-Za-zА-Яа-яЁё' .\-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -154,8 +154,9 @@ class SchoolRef:
 
 
 _SCHOOLS = School.__table__
-_SCHOOL = select(_SCHOOLS.c.id, _SCHOOLS.c.municipality_id).where(
-    _SCHOOLS.c.tenant_id == bindparam("tenant_id"), _SCHOOLS.c.id == bindparam("school_id")
+_SCHOOL = regional(
+    select(_SCHOOLS.c.id, _SCHOOLS.c.municipality_id).where(_SCHOOLS.c.id == bindparam("school_id")),
+    _SCHOOLS,
 )
 
 
@@ -210,22 +211,22 @@ _NEW_STUDENT_FIELDS = (
     "tenant_id", "school_id", "last_name", "first_name", "middle_name", "grade",
     "identity_name", "search_last_name", "created_at",
 )  # fmt: skip
-_EXISTING_STUDENT = (
+_EXISTING_STUDENT = regional(
     select(_STUDENTS.c.id)
     .where(
-        _STUDENTS.c.tenant_id == bindparam("tenant_id"),
         _STUDENTS.c.school_id == bindparam("school_id"),
         _STUDENTS.c.identity_name == bindparam("identity_name"),
         _STUDENTS.c.grade == bindparam("grade"),
     )
-    .with_for_update(key_share=True)
+    .with_for_update(key_share=True),
+    _STUDENTS,
 )
 
 
 @functools.cache
 def _new_student(dialect: str):
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect (every registration)."""
-    return (
+    return regional(
         insert_on_conflict(_STUDENTS, dialect)
         .values(bound(*_NEW_STUDENT_FIELDS))
         .on_conflict_do_nothing()
@@ -293,11 +294,12 @@ _CONSENT_FIELDS = (
     "method", "given_at", "recorded_by_id", "created_at", "operator_name",
 )  # fmt: skip
 _TICKETS = Ticket.__table__
-_NEW_TICKET = (
+_NEW_TICKET = regional(
     insert(_TICKETS).values(bound(*(column.name for column in _TICKETS.columns))).returning(_TICKETS.c.id)
 )
-_TICKET_CODE = (
-    update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(code=bindparam("signed"))
+_TICKET_CODE = regional(
+    update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id")).values(code=bindparam("signed")),
+    _TICKETS,
 )
 
 
@@ -311,7 +313,9 @@ def _new_consent(dialect: str):
     of its index entries. SQLite has no sequences: NULL there, and the code is written after the insert.
     """
     next_ticket_id = Sequence("tickets_id_seq").next_value() if dialect == "postgresql" else null()
-    return insert(_CONSENTS).values(bound(*_CONSENT_FIELDS)).returning(_CONSENTS.c.id, next_ticket_id)
+    return regional(
+        insert(_CONSENTS).values(bound(*_CONSENT_FIELDS)).returning(_CONSENTS.c.id, next_ticket_id)
+    )
 
 
 def _issue(values: dict, tenant_id: int, key: codes.ActiveKey | None) -> Ticket:
@@ -330,7 +334,8 @@ def _issue(values: dict, tenant_id: int, key: codes.ActiveKey | None) -> Ticket:
     values["id"] = connection.execute(_NEW_TICKET, values).scalar_one()
     if values["code"] is None:  # SQLite: the id exists only now
         values["code"] = sign(values["id"])
-        connection.execute(_TICKET_CODE, {"ticket_id": values["id"], "signed": values["code"]})
+        signed = {"region": values["tenant_id"], "ticket_id": values["id"], "signed": values["code"]}
+        connection.execute(_TICKET_CODE, signed)
     ticket = Ticket(**values)
     make_transient_to_detached(ticket)
     db.session.add(ticket)

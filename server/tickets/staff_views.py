@@ -15,7 +15,7 @@ from server.audit.services import record
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event, Municipality, Programme, School
 from server.confirmation import ask, confirmed
-from server.database import end_reads, utcnow
+from server.database import end_reads, refusal_undone, utcnow
 from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db
@@ -118,9 +118,11 @@ def cancel_ticket(ticket_id: int):
             back=back,
         )
     try:
-        services.cancel(ticket, by=f"{principal.role.value}:{principal.user_id}", user_id=principal.user_id)
+        with refusal_undone():
+            services.cancel(
+                ticket, by=f"{principal.role.value}:{principal.user_id}", user_id=principal.user_id
+            )
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
     else:
         flash(f"Билет {ticket.student.short_name} отменён, место освобождено.", "success")
@@ -173,16 +175,17 @@ def import_class(event_id: int):
             )
         if form.get("step") == "confirm":
             rows = importing.confirmed_rows(form.get("rows"))
-            result = importing.register_class(
-                event.id,
-                school.id,
-                rows,
-                consent_date=consent_date,
-                escort_name=context["escort_name"],
-                tz=g.tenant.tz,
-                principal=principal,
-                user_id=principal.user_id,
-            )
+            with refusal_undone():
+                result = importing.register_class(
+                    event.id,
+                    school.id,
+                    rows,
+                    consent_date=consent_date,
+                    escort_name=context["escort_name"],
+                    tz=g.tenant.tz,
+                    principal=principal,
+                    user_id=principal.user_id,
+                )
             return render_template("tickets/import.html", step="done", result=result, **context)
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -195,7 +198,6 @@ def import_class(event_id: int):
         )
     except (DomainError, ValueError) as error:
         message = error.message if isinstance(error, DomainError) else "Проверьте дату сбора согласий."
-        db.session.rollback()
         return render_template("tickets/import.html", step="upload", error=message, **context), 422
     rows_json = json.dumps([r.as_dict() for r in rows if r.ok], ensure_ascii=False)
     return render_template(
@@ -254,9 +256,9 @@ def school_quotas(event_id: int):
                 value = value.strip()
                 wanted[int(key[7:])] = int(value) if value.isdigit() else None
         try:
-            quotas.set_school_quotas(event.id, municipality, wanted)
+            with refusal_undone():
+                quotas.set_school_quotas(event.id, municipality, wanted)
         except DomainError as exc:
-            db.session.rollback()
             error = exc.message
         else:
             flash("Распределение квоты сохранено.", "success")
@@ -280,18 +282,18 @@ def programmes():
     error = None
     if request.method == "POST":
         try:
-            for programme in found:
-                limits = []
-                for field in ("season_limit", "season_in_person_limit"):
-                    raw = (request.form.get(f"{field}-{programme.id}") or "").strip()
-                    if raw and (not raw.isdigit() or not 0 <= int(raw) <= 100):
-                        raise Invalid("Лимит — целое число от 0 до 100 или пусто (без лимита).")
-                    limits.append(int(raw) if raw else None)
-                if limits[0] is not None and limits[1] is not None and limits[1] > limits[0]:
-                    raise Invalid("Очных проб не может быть больше, чем проб всего.")
-                programme.season_limit, programme.season_in_person_limit = limits
+            with refusal_undone():
+                for programme in found:
+                    limits = []
+                    for field in ("season_limit", "season_in_person_limit"):
+                        raw = (request.form.get(f"{field}-{programme.id}") or "").strip()
+                        if raw and (not raw.isdigit() or not 0 <= int(raw) <= 100):
+                            raise Invalid("Лимит — целое число от 0 до 100 или пусто (без лимита).")
+                        limits.append(int(raw) if raw else None)
+                    if limits[0] is not None and limits[1] is not None and limits[1] > limits[0]:
+                        raise Invalid("Очных проб не может быть больше, чем проб всего.")
+                    programme.season_limit, programme.season_in_person_limit = limits
         except DomainError as exc:
-            db.session.rollback()
             error = exc.message
             found = list(db.session.scalars(select(Programme).order_by(Programme.kind)))
         else:

@@ -26,7 +26,7 @@ from wtforms.validators import Length, Optional
 
 from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event
-from server.database import utcnow
+from server.database import refusal_undone, utcnow
 from server.downloads import download
 from server.errors import DomainError, Invalid
 from server.extensions import db, limiter
@@ -128,7 +128,8 @@ def register(event_id: int):
         try:
             if school_id is None and candidates:
                 raise DomainError("Уточните школу: выберите её из списка ниже.", code="choose_school")
-            ticket = services.register(event, data, g.tenant.tz)
+            with refusal_undone():
+                ticket = services.register(event, data, g.tenant.tz)
         except DomainError as error:
             refusal, status = error, (error.status if error.status >= 400 else 422)
         else:
@@ -260,7 +261,8 @@ def _refused(error: DomainError, token: str):
 def ticket_cancel(token: str):
     ticket = _ticket(token)
     try:
-        services.cancel(ticket, by="guardian")
+        with refusal_undone():
+            services.cancel(ticket, by="guardian")
     except DomainError as error:
         return _refused(error, token)
     html = render_template(
@@ -332,9 +334,10 @@ def ticket_withdraw(token: str):
 def ticket_move(token: str):
     ticket = _ticket(token)
     try:
-        new_ticket = services.change_event(
-            ticket, request.form.get("event_id", 0, type=int), g.tenant.tz, by="guardian"
-        )
+        with refusal_undone():
+            new_ticket = services.change_event(
+                ticket, request.form.get("event_id", 0, type=int), g.tenant.tz, by="guardian"
+            )
     except DomainError as error:
         return _refused(error, token)
     return redirect(url_for(".ticket_page", token=new_ticket.access_token, new=1))

@@ -205,17 +205,21 @@ def test_escort_code_at_the_turnstile_points_to_the_class_list(app, client, worl
     assert "список класса" in answer["message"]
 
 
-def test_every_admission_is_announced_live(app, client, world, monkeypatch):
+def test_every_admission_is_announced_live(app, client, world):
+    from server.checkins.counts import admitted
+
     announced = []
-    monkeypatch.setattr(
-        "server.live.services.announce_checkin", lambda a, n, s=None: announced.append((a.door.id, n))
-    )
+
+    def heard(work, **values):
+        announced.append((values["ticket_id"], values["checked_in"]))
+
     event = world.event(world.a)
     ticket_id, code = world.ticket(world.a, event)
     kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
 
-    scan(client, kiosk, code)
-    scan(client, kiosk, code)
+    with admitted.connected_to(heard):
+        scan(client, kiosk, code)
+        scan(client, kiosk, code)
 
     assert announced == [(ticket_id, 1)]
 

@@ -64,7 +64,7 @@ class Gunicorn:
             stderr=subprocess.DEVNULL,
         )
 
-    def wait_ready(self, timeout: float = 20) -> None:
+    def wait_ready(self, timeout: float = 90) -> None:
         import requests
 
         deadline = time.monotonic() + timeout

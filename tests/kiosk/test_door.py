@@ -1,8 +1,4 @@
-"""The door's scan answered below Flask (`server.checkins.lane`): the same answers, headers and errors.
-
-A kiosk's scan is answered by the lane; everything it is not sure of goes to the Flask view with its
-body intact. These tests hold both halves to what a kiosk (or anyone else) sees.
-"""
+"""The door (`server.door`) alone answers a kiosk's scan: its answers, headers, errors and rollbacks."""
 
 from __future__ import annotations
 
@@ -84,18 +80,36 @@ def test_strangers_to_the_door_get_401_or_404_as_before(client, world, door):
     assert scan(client, kiosk, code)["result"] == "ok"  # none of them admitted the ticket
 
 
-def test_an_unexpected_failure_answers_json_500_and_admits_nobody(app, client, world, door, monkeypatch):
+def test_an_unexpected_failure_after_the_write_answers_json_500_and_admits_nobody(
+    app, client, world, door, monkeypatch
+):
     kiosk, code, _ = door
 
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr("server.database._Compiled.rows", broken)  # the door's read, and its write
+    monkeypatch.setattr("server.door.scan.announce", broken)  # after the admitted row is written
+    monkeypatch.setattr("server.checkins.counts.announce", broken)
     response = client.post(f"/api/v1/{kiosk.slug}/checkins", json={"code": code}, headers=kiosk.headers)
 
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "internal_error"
     assert "database" not in response.get_data(as_text=True)
+    assert _checkins(app, world.a) == []  # rolled back
+    monkeypatch.undo()
+    assert scan(client, kiosk, code)["result"] == "ok"
+
+
+def test_the_door_app_is_what_answers_a_scan(app, client, door, monkeypatch):
+    """Flask's rule for the path only documents it: unmounted, the door's every scan fails."""
+    from server.door.app import DoorMount
+
+    kiosk, code, _ = door
+    monkeypatch.setattr(DoorMount, "__call__", lambda self, environ, start: self.wsgi_app(environ, start))
+
+    response = client.post(f"/api/v1/{kiosk.slug}/checkins", json={"code": code}, headers=kiosk.headers)
+
+    assert response.status_code == 500
     monkeypatch.undo()
     assert scan(client, kiosk, code)["result"] == "ok"
 
