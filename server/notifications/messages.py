@@ -168,7 +168,7 @@ def _send_to_family(tenant: Tenant, event: Event, family: Family, **options) -> 
 
 def confirmation(tenant: Tenant, event: Event, ticket: Ticket) -> int | None:
     """Registration confirmed: the ticket link, the PDF and the .ics (rendered by the worker)."""
-    [family] = families(event.id, ticket_ids=[ticket.id]) or [None]
+    family = next(iter(families(event.id, ticket_ids=[ticket.id])), None)
     if family is None:
         return None
     return _send_to_family(
@@ -180,7 +180,7 @@ def confirmation(tenant: Tenant, event: Event, ticket: Ticket) -> int | None:
 
 
 def ticket_cancelled(tenant: Tenant, event: Event, ticket: Ticket, by_family: bool) -> int | None:
-    [family] = families(event.id, ticket_ids=[ticket.id], status=None) or [None]
+    family = next(iter(families(event.id, ticket_ids=[ticket.id], status=None)), None)
     if family is None:
         return None
     return _send_to_family(
@@ -192,7 +192,7 @@ def ticket_cancelled(tenant: Tenant, event: Event, ticket: Ticket, by_family: bo
 
 
 def ticket_moved(tenant: Tenant, old_event: Event, new_event: Event, old: Ticket, new: Ticket) -> int | None:
-    [family] = families(new_event.id, ticket_ids=[new.id]) or [None]
+    family = next(iter(families(new_event.id, ticket_ids=[new.id])), None)
     if family is None:
         return None
     return _send_to_family(
