@@ -20,7 +20,7 @@ from server.extensions import db
 from server.tickets.models import Ticket
 from tenants.scoping import tenant_scope
 from tests.conftest import POSTGRES, _free_port
-from tests.foundation.test_production_server import _gunicorn
+from tests.production import start_gunicorn
 from tests.kiosk.helpers import paired_kiosk
 from tests.kiosk.test_checkins import _venue_of
 
@@ -70,7 +70,7 @@ def test_a_worker_killed_mid_load_loses_and_invents_no_admission(app, client, wo
         )
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    master = _gunicorn(
+    master = start_gunicorn(
         database_url, port, GUNICORN_WORKERS="2", GUNICORN_THREADS="8", REQUEST_CONCURRENCY="2"
     )
     answers: list[tuple[str, str]] = []

@@ -12,7 +12,7 @@ import requests
 from openpyxl import load_workbook
 
 from tests.conftest import PASSWORD, _free_port
-from tests.foundation.test_production_server import _gunicorn
+from tests.production import start_gunicorn
 from tests.reports.helpers import build, users
 
 
@@ -31,7 +31,7 @@ def test_exports_through_gunicorn(app, world, database_url):
     town = build(world)
     email = users(world, town)["coordinator"]
     port = _free_port()
-    process = _gunicorn(database_url, port)
+    process = start_gunicorn(database_url, port)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(900):  # a loaded CI machine takes a while to import the app
