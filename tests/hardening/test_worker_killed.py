@@ -20,9 +20,9 @@ from server.extensions import db
 from server.tickets.models import Ticket
 from tenants.scoping import tenant_scope
 from tests.conftest import POSTGRES, _free_port
-from tests.production import start_gunicorn
 from tests.kiosk.helpers import paired_kiosk
 from tests.kiosk.test_checkins import _venue_of
+from tests.production import start_gunicorn
 
 KIOSKS = 4
 TICKETS_EACH = 60
