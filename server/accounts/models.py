@@ -21,6 +21,14 @@ class Role(enum.StrEnum):
     VENUE = "venue"
 
 
+ROLE_LABELS = {
+    Role.COORDINATOR: "Региональный координатор",
+    Role.MUNICIPAL: "Муниципальный координатор",
+    Role.SCHOOL: "Ответственный от школы",
+    Role.VENUE: "Сотрудник площадки",
+}
+
+
 class User(UserMixin, db.Model):
     """A person who signs in. Platform admins are users with `is_platform_admin`."""
 
