@@ -367,6 +367,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="door scans per second")
     parser.add_argument("--port", type=int, default=0, help="default: a free loopback port")
     parser.add_argument("--reuse", action="store_true", help="keep the region seeded by an earlier run")
+    parser.add_argument("--formats", default="csv,xlsx")
     args = parser.parse_args()
     seeded = reset_and_seed(args)
     args.port = args.port or free_port()
@@ -378,7 +379,7 @@ def main() -> None:
         time.sleep(5)
         quiet = (time.perf_counter() - 5, time.perf_counter())
         results = []
-        for fmt in ("csv", "xlsx"):
+        for fmt in args.formats.split(","):
             started = time.perf_counter()
             result = download(args.port, cookie, fmt)
             result["door"] = door.window(started, time.perf_counter())
