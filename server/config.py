@@ -107,6 +107,7 @@ class TestConfig(Config):
     # Every test's sockets come from 127.0.0.1 and the session's app lives through all of them; the
     # guard's own tests set their limits (tests/hardening/test_socket_guard.py).
     SOCKETIO_MAX_PER_CLIENT = 100_000
+    SOCKETIO_MAX_CONNECTIONS = 100_000
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"
