@@ -143,6 +143,10 @@ class TestConfig(Config):
     RESET_RATE_LIMIT = "100000 per minute"
     KIOSK_PAIR_RATE_LIMIT = "100000 per minute"
     KIOSK_SEARCH_RATE_LIMIT = "100000 per minute"
+    # Every test's sockets come from 127.0.0.1 and the session's app lives through all of them; the
+    # guard's own tests set their limits (tests/hardening/test_socket_guard.py).
+    SOCKETIO_MAX_PER_CLIENT = 100_000
+    SOCKETIO_MAX_CONNECTIONS = 100_000
     TENANT_CACHE_SECONDS = 0  # tests recreate regions (and their keys) constantly
     SIGNING_KEY_CACHE_SECONDS = 0
     REGISTRATION_RATE_LIMIT = "100000 per minute"
