@@ -270,7 +270,7 @@ class BatchingRedisManager(RedisManager):
         if time.monotonic() < self._paused_until:
             return
         try:
-            if not self.connected:
+            if not self.connected:  # type: ignore[has-type]
                 self._redis_connect()
             pipe = self.redis.pipeline(transaction=False)
             for message in messages:
