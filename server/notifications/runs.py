@@ -7,6 +7,7 @@ periodic planner (jobs.py) picks up any whose hand-over was lost.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from datetime import timedelta
@@ -24,24 +25,29 @@ from server.mail.services import Mail, queue_mails
 from server.notifications import messages
 from server.notifications.models import MailRun, RunStatus
 from tenants.models import Tenant
-from tenants.scoping import required_tenant_id
+from tenants.scoping import regional, required_tenant_id
 
 PENDING_RUNS = "mail_pending_runs"
 CHUNK = 500  # families written per transaction: a 10,000-family reminder commits in 20 steps
 log = logging.getLogger("propusk.notifications")
 
 
-def start_run(kind: str, key: str, event_id: int | None, payload: dict | None = None) -> int | None:
-    """Write a run in the current transaction (once per key); the worker fans it out after commit."""
-    tenant_id = required_tenant_id()
+@functools.cache
+def _insert_run(dialect: str):
+    """A run, once per (region, key): built once per database, bound to its region."""
     table = MailRun.__table__
-    statement = (
-        insert_on_conflict(table, db.engine.dialect.name)
+    return regional(
+        insert_on_conflict(table, dialect)
         .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
         .returning(table.c.id)
     )
+
+
+def start_run(kind: str, key: str, event_id: int | None, payload: dict | None = None) -> int | None:
+    """Write a run in the current transaction (once per key); the worker fans it out after commit."""
+    tenant_id = required_tenant_id()
     run_id = db.session.execute(
-        statement,
+        _insert_run(db.engine.dialect.name),
         {
             "tenant_id": tenant_id,
             "key": key[:120],
