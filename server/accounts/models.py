@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,10 +23,10 @@ class Role(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    Role.COORDINATOR: "Региональный координатор",
-    Role.MUNICIPAL: "Муниципальный координатор",
-    Role.SCHOOL: "Ответственный от школы",
-    Role.VENUE: "Сотрудник площадки",
+    Role.COORDINATOR: _l("Региональный координатор"),
+    Role.MUNICIPAL: _l("Муниципальный координатор"),
+    Role.SCHOOL: _l("Ответственный от школы"),
+    Role.VENUE: _l("Сотрудник площадки"),
 }
 
 

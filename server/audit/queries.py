@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext, lazy_ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from server.accounts.models import User
@@ -22,85 +24,85 @@ LIMIT = 300
 
 # Filter → (label, audit actions it shows). Admissions and consents given come from their own tables.
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "admissions": ("Проход (киоск, вручную, офлайн-синхронизация)", ()),
-    "cancellations": ("Отмены билетов", ("ticket.cancelled",)),
+    "admissions": (_l("Проход (киоск, вручную, офлайн-синхронизация)"), ()),
+    "cancellations": (_l("Отмены билетов"), ("ticket.cancelled",)),
     "kiosks": (
-        "Киоски: создание, привязка, отзыв",
+        _l("Киоски: создание, привязка, отзыв"),
         ("kiosk.create", "kiosk.renew_pairing", "kiosk.pair", "kiosk.revoke"),
     ),
-    "exports": ("Выгрузки", ("report.export", "export.class_sheet", "export.region")),
+    "exports": (_l("Выгрузки"), ("report.export", "export.class_sheet", "export.region")),
     "users": (
-        "Пользователи и роли",
+        _l("Пользователи и роли"),
         (
             "user.invite", "user.invite_resend", "user.accept_invitation", "user.change_role",
             "user.deactivate", "user.reactivate", "user.role_granted", "user.role_revoked",
             "user.created", "region.create", "region.suspend", "region.resume", "region.operator",
         ),
     ),
-    "consent": ("Согласия: даны и отозваны", ("consent.withdrawn",)),
-    "erasures": ("Удаление данных", ("privacy.erased",)),
-    "keys": ("Ключи подписи", ("keys.rotated",)),
+    "consent": (_l("Согласия: даны и отозваны"), ("consent.withdrawn",)),
+    "erasures": (_l("Удаление данных"), ("privacy.erased",)),
+    "keys": (_l("Ключи подписи"), ("keys.rotated",)),
 }
 
 ACTION_LABELS = {
-    "ticket.cancelled": "билет отменён",
-    "kiosk.create": "киоск создан",
-    "kiosk.renew_pairing": "новый код привязки киоска",
-    "kiosk.pair": "киоск привязан",
-    "kiosk.revoke": "киоск отозван",
-    "report.export": "выгрузка отчёта",
-    "export.class_sheet": "печать списка класса",
-    "export.region": "выгрузка всех данных региона",
-    "user.role_granted": "выдана роль",
-    "user.invite": "приглашение отправлено",
-    "user.invite_resend": "приглашение отправлено повторно",
-    "user.accept_invitation": "приглашение принято",
-    "user.change_role": "роль изменена",
-    "user.deactivate": "доступ отключён",
-    "user.reactivate": "доступ возвращён",
-    "region.create": "регион создан",
-    "region.suspend": "регион приостановлен",
-    "region.resume": "регион возобновлён",
-    "region.operator": "оператор ПДн изменён",
-    "user.role_revoked": "снята роль",
-    "user.created": "создан пользователь",
-    "consent.withdrawn": "согласие отозвано",
-    "privacy.erased": "данные удалены",
-    "keys.rotated": "ключ подписи сменён",
+    "ticket.cancelled": _l("билет отменён"),
+    "kiosk.create": _l("киоск создан"),
+    "kiosk.renew_pairing": _l("новый код привязки киоска"),
+    "kiosk.pair": _l("киоск привязан"),
+    "kiosk.revoke": _l("киоск отозван"),
+    "report.export": _l("выгрузка отчёта"),
+    "export.class_sheet": _l("печать списка класса"),
+    "export.region": _l("выгрузка всех данных региона"),
+    "user.role_granted": _l("выдана роль"),
+    "user.invite": _l("приглашение отправлено"),
+    "user.invite_resend": _l("приглашение отправлено повторно"),
+    "user.accept_invitation": _l("приглашение принято"),
+    "user.change_role": _l("роль изменена"),
+    "user.deactivate": _l("доступ отключён"),
+    "user.reactivate": _l("доступ возвращён"),
+    "region.create": _l("регион создан"),
+    "region.suspend": _l("регион приостановлен"),
+    "region.resume": _l("регион возобновлён"),
+    "region.operator": _l("оператор ПДн изменён"),
+    "user.role_revoked": _l("снята роль"),
+    "user.created": _l("создан пользователь"),
+    "consent.withdrawn": _l("согласие отозвано"),
+    "privacy.erased": _l("данные удалены"),
+    "keys.rotated": _l("ключ подписи сменён"),
 }
 
 OBJECT_LABELS = {
-    "ticket": "билет",
-    "student": "ученик",
-    "kiosk": "киоск",
-    "event": "событие",
-    "class_group": "класс",
-    "membership": "роль",
-    "signing_key": "ключ подписи",
-    "tenant": "регион",
+    "ticket": _l("билет"),
+    "student": _l("ученик"),
+    "kiosk": _l("киоск"),
+    "event": lazy_ngettext("событие", "событий", 1),
+    "class_group": _l("класс"),
+    "membership": _l("роль"),
+    "signing_key": _l("ключ подписи"),
+    "tenant": _l("регион"),
 }
 
 DETAIL_LABELS = {
-    "by": "кем",
-    "event_id": "событие",
-    "tickets": "билеты",
-    "reason": "основание",
-    "cancelled": "отменено",
-    "key_id": "ключ",
-    "role": "роль",
-    "target_user_id": "пользователь",
-    "format": "формат",
-    "rows": "строк",
-    "via": "через",
-    "venue_id": "площадка",
+    "by": _l("кем"),
+    "event_id": lazy_ngettext("событие", "событий", 1),
+    "tickets": _l("билеты"),
+    "reason": _l("основание"),
+    "cancelled": _l("отменено"),
+    "key_id": _l("ключ"),
+    "role": _l("роль"),
+    "target_user_id": _l("пользователь"),
+    "format": _l("формат"),
+    "rows": _l("строк"),
+    "via": _l("через"),
+    "venue_id": lazy_ngettext("площадка", "площадок", 1),
 }
 
 ADMISSION_LABELS = {
-    AdmissionMethod.SCAN: "проход по QR на киоске",
-    AdmissionMethod.MANUAL: "проход вручную (по фамилии)",
-    AdmissionMethod.GROUP: "проход по списку класса",
-    AdmissionMethod.ONLINE: "вход на онлайн-событие",
-    AdmissionMethod.OFFLINE: "проход офлайн (синхронизирован)",
+    AdmissionMethod.SCAN: _l("проход по QR на киоске"),
+    AdmissionMethod.MANUAL: _l("проход вручную (по фамилии)"),
+    AdmissionMethod.GROUP: _l("проход по списку класса"),
+    AdmissionMethod.ONLINE: _l("вход на онлайн-событие"),
+    AdmissionMethod.OFFLINE: _l("проход офлайн (синхронизирован)"),
 }
 
 
@@ -126,7 +128,7 @@ def _actor(user: User | None, kiosk: Kiosk | None) -> str:
     if user is not None:
         return user.email
     if kiosk is not None:
-        return f"киоск «{kiosk.name}»"
+        return gettext("киоск «%(name)s»", name=kiosk.name)
     return "—"
 
 
@@ -144,10 +146,10 @@ def _admissions(since, until, method: AdmissionMethod | None) -> list[Line]:
         Line(
             checkin.created_at,
             "admissions",
-            ADMISSION_LABELS.get(checkin.method, checkin.method.value),
-            f"билет № {checkin.ticket_id}" if checkin.ticket_id else "—",
+            str(ADMISSION_LABELS.get(checkin.method, checkin.method.value)),
+            gettext("билет № %(id)s", id=checkin.ticket_id) if checkin.ticket_id else "—",
             _actor(user, kiosk),
-            "конфликт: два офлайн-прохода" if checkin.conflict else "",
+            gettext("конфликт: два офлайн-прохода") if checkin.conflict else "",
         )
         for checkin, kiosk, user in rows
     ]
@@ -160,28 +162,32 @@ def _consents_given(since, until) -> list[Line]:
         Line(
             consent.created_at,
             "consent",
-            "согласие дано",
-            f"ученик № {consent.student_id}",
-            _actor(user, None) if user else "родитель",
-            f"{CONSENT_METHOD_LABELS[consent.method]}; редакция {consent.text_version}",
+            gettext("согласие дано"),
+            gettext("ученик № %(id)s", id=consent.student_id),
+            _actor(user, None) if user else gettext("родитель"),
+            gettext(
+                "%(method)s; редакция %(version)s",
+                method=CONSENT_METHOD_LABELS[consent.method],
+                version=consent.text_version,
+            ),
         )
         for consent, user in rows
     ]
 
 
 _BY_WORDS = (
-    ("erasure:", "удаление данных: "),
-    ("guardian", "родитель"),
-    ("coordinator:", "координатор № "),
-    ("municipal:", "муниципальный координатор № "),
-    ("school:", "школа, сотрудник № "),
-    ("retention", "срок хранения"),
+    ("erasure:", _l("удаление данных: ")),
+    ("guardian", _l("родитель")),
+    ("coordinator:", _l("координатор № ")),
+    ("municipal:", _l("муниципальный координатор № ")),
+    ("school:", _l("школа, сотрудник № ")),
+    ("retention", _l("срок хранения")),
 )
 
 
 def _by(value: str) -> str:
     for raw, words in _BY_WORDS:
-        value = value.replace(raw, words)
+        value = value.replace(raw, str(words))
     return value
 
 
@@ -198,7 +204,7 @@ def _entry_actor(entry: AuditEntry, user: User | None, kiosk: Kiosk | None) -> s
     """The guardian acts without an account: named as such where the entry says so."""
     by = str((entry.details or {}).get("by", ""))
     if user is None and kiosk is None and (entry.action == "consent.withdrawn" or "guardian" in by):
-        return "родитель (страница билета)"
+        return gettext("родитель (страница билета)")
     return _actor(user, kiosk)
 
 
@@ -216,7 +222,7 @@ def _entries(since, until, actions: tuple[str, ...] | None) -> list[Line]:
         Line(
             entry.created_at,
             kind_of.get(entry.action, "other"),
-            ACTION_LABELS.get(entry.action, entry.action),
+            str(ACTION_LABELS.get(entry.action, entry.action)),
             f"{OBJECT_LABELS.get(entry.object_type, entry.object_type)} № {entry.object_id}"
             if entry.object_id is not None
             else entry.object_type,

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-CONFIRM = "Отметьте, что вы понимаете: это действие нельзя отменить."
+CONFIRM = _l("Отметьте, что вы понимаете: это действие нельзя отменить.")
 
 
 class ConfirmForm(FlaskForm):
-    confirm = BooleanField("Я понимаю, что это действие нельзя отменить", validators=[DataRequired(CONFIRM)])
+    confirm = BooleanField(
+        _l("Я понимаю, что это действие нельзя отменить"), validators=[DataRequired(CONFIRM)]
+    )
 
 
 class ErasureForm(ConfirmForm):
     reference = StringField(
-        "Заявление (номер и дата регистрации, без ФИО)",
-        validators=[DataRequired("Укажите номер и дату заявления."), Length(max=200)],
+        _l("Заявление (номер и дата регистрации, без ФИО)"),
+        validators=[DataRequired(_l("Укажите номер и дату заявления.")), Length(max=200)],
     )

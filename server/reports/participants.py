@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select, text
 
 from server.catalog.models import (
@@ -41,18 +42,18 @@ class Status(enum.StrEnum):
 
 
 STATUS_LABELS = {
-    Status.REGISTERED: "записан",
-    Status.ADMITTED: "пришёл",
-    Status.LEFT: "ушёл с педагогом",
-    Status.NO_SHOW: "не пришёл",
-    Status.CANCELLED: "отменён",
+    Status.REGISTERED: _l("записан"),
+    Status.ADMITTED: _l("пришёл"),
+    Status.LEFT: _l("ушёл с педагогом"),
+    Status.NO_SHOW: _l("не пришёл"),
+    Status.CANCELLED: _l("отменён"),
 }
 METHOD_LABELS = {
-    AdmissionMethod.SCAN: "по QR",
-    AdmissionMethod.MANUAL: "вручную",
-    AdmissionMethod.GROUP: "по списку класса",
-    AdmissionMethod.ONLINE: "по ссылке трансляции",
-    AdmissionMethod.OFFLINE: "по QR без сети",
+    AdmissionMethod.SCAN: _l("по QR"),
+    AdmissionMethod.MANUAL: _l("вручную"),
+    AdmissionMethod.GROUP: _l("по списку класса"),
+    AdmissionMethod.ONLINE: _l("по ссылке трансляции"),
+    AdmissionMethod.OFFLINE: _l("по QR без сети"),
 }
 
 
@@ -163,7 +164,7 @@ class Participant:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
     @property
     def format_label(self) -> str:
@@ -176,7 +177,7 @@ class Participant:
             return ""
         if self.method in (AdmissionMethod.SCAN, AdmissionMethod.OFFLINE) and self.kiosk:
             return f"киоск «{self.kiosk}»"
-        return METHOD_LABELS.get(self.method, "") if self.method else ""
+        return str(METHOD_LABELS.get(self.method, "")) if self.method else ""
 
 
 def _status_expression(now: datetime):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import case, distinct, func, select
 
 from server.catalog.models import (
@@ -161,7 +162,7 @@ def attendance_summary(scope: LiveScope, filters: Filters, tz: ZoneInfo, now: da
         if school is None:
             school = schools[s_id] = Node(s_id, s_name)
             municipality.children.append(school)
-        class_label = label or f"{grade} класс"
+        class_label = label or gettext("%(grade)s класс", grade=grade)
         node = classes.get((s_id, class_label))
         if node is None:
             node = classes[(s_id, class_label)] = Node(class_label, class_label)

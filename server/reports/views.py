@@ -137,7 +137,7 @@ def _participants_page(title: str, fixed: dict, subject=None):
 @bp.get("/reports/participants")
 @roles_required(*STAFF)
 def participants_list():
-    return _participants_page("Кто пришёл", {})
+    return _participants_page(_("Кто пришёл"), {})
 
 
 @bp.get("/events/<int:object_id>/participants")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -25,9 +26,9 @@ class ConsentMethod(enum.StrEnum):
 
 
 CONSENT_METHOD_LABELS = {
-    ConsentMethod.ONLINE: "отмечено родителем при записи на сайте",
-    ConsentMethod.PAPER: "подписано на бумаге, собрано школой",
-    ConsentMethod.API: "передано информационной системой",
+    ConsentMethod.ONLINE: _l("отмечено родителем при записи на сайте"),
+    ConsentMethod.PAPER: _l("подписано на бумаге, собрано школой"),
+    ConsentMethod.API: _l("передано информационной системой"),
 }
 
 

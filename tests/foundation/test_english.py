@@ -55,17 +55,20 @@ def _russian_left(html: str, data: list[str]) -> list[str]:
 def _data(app, region) -> list[str]:
     """Every name the region's data holds: those stay as they were typed."""
     from server.catalog.models import Event, Municipality, Programme, School, Venue
-    from server.tickets.importing import REQUIRED
-    from server.tickets.models import ClassGroup, Student
+    from server.onboarding.services import TEMPLATE_HEADER
+    from server.tickets.importing import OPTIONAL, REQUIRED
+    from server.tickets.models import ClassGroup, Consent, Student
     from tenants.models import Tenant
 
-    # A class list's column names are Russian by contract: the page names them as the file must.
-    values = [title.capitalize() for title in REQUIRED]
+    # A class list's and a school list's column names are Russian by contract: the page names them as
+    # the file must.
+    values = [title.capitalize() for title in (*REQUIRED, *OPTIONAL)] + TEMPLATE_HEADER
     with app.app_context():
         values += [t.name for t in db.session.scalars(select(Tenant))]
     with app.app_context(), tenant_scope(region.id):
         columns = (Municipality.name, School.name, Venue.name, Venue.address, Venue.cluster, Event.title,
-                   Programme.title, ClassGroup.label, ClassGroup.escort_name)  # fmt: skip
+                   Programme.title, ClassGroup.label, ClassGroup.escort_name,
+                   Consent.guardian_name)  # fmt: skip
         for column in columns:
             values += [v for v in db.session.scalars(select(column)) if v]
         for student in db.session.scalars(select(Student)):
