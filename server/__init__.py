@@ -7,7 +7,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
 from server import concurrency, formatting, logs
@@ -155,6 +155,8 @@ TASK_MODULES = ("server.mail.tasks", "server.privacy.tasks")
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # the worker writing mail: families read Russian
+        return "ru"
     wanted = request.args.get("lang")
     if wanted in ("ru", "en"):
         session["lang"] = wanted

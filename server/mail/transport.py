@@ -66,9 +66,14 @@ def build_message(mail: OutgoingMail, sender_address: str, default_sender_name: 
         message.add_alternative(mail.body_html, subtype="html")
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.mimetype.partition("/")
-        message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
-        )
+        if maintype == "text":  # as text with charset=utf-8, or the Cyrillic in an .ics arrives garbled
+            message.add_attachment(
+                attachment.content.decode("utf-8"), subtype=subtype, filename=attachment.filename
+            )
+        else:
+            message.add_attachment(
+                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            )
     return message
 
 
