@@ -32,6 +32,9 @@ CONSENT_METHOD_LABELS = {
 }
 
 
+ERASED_NAME = "(данные удалены)"  # what lists show for a student whose names were erased
+
+
 def short_name(last_name: str, first_name: str | None, middle_name: str | None) -> str:
     """«Иванов И. И.» — all a door or a dashboard needs."""
     initials = " ".join(f"{part[0]}." for part in (first_name, middle_name) if part)
@@ -66,10 +69,14 @@ class Student(TenantScoped, db.Model):
 
     @property
     def short_name(self) -> str:
+        if self.erased_at is not None:
+            return ERASED_NAME
         return short_name(self.last_name, self.first_name, self.middle_name)
 
     @property
     def full_name(self) -> str:
+        if self.erased_at is not None:
+            return ERASED_NAME
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
 
 

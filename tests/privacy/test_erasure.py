@@ -122,6 +122,8 @@ def test_coordinator_erases_on_a_written_request_with_a_confirmation(app, client
         )
     assert _attendance(client, world, today) == before
     assert client.get(url).status_code == 404  # nothing left to erase
+    listed = client.get(f"/yaroslavl/events/{today}/tickets").get_data(as_text=True)
+    assert "(данные удалены)" in listed and "Соколов" not in listed
 
 
 def test_another_regions_coordinator_cannot_find_or_erase_the_student(app, client, world):
