@@ -76,6 +76,7 @@ def test_every_role_crawls_every_page_and_download_through_gunicorn(app, demo, d
     ids.extra["ext"] = ["csv", "xlsx"]  # the onboarding template
     ids.extra["mail_id"] = ids.ids("mail_outbox") or ["1"]  # the demo's letters, kept for the admin
     ids.extra["attachment_id"] = ids.ids("mail_attachments") or ["1"]
+    ids.extra["meeting_id"] = ids.ids("parent_meetings") or ["1"]  # the demo holds no meeting form yet
     urls, unfilled = route_urls(app.url_map, ids)
     assert not unfilled, "\n".join(unfilled)
     data = text_of_values(engine)
