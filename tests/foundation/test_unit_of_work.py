@@ -7,7 +7,6 @@ import pytest
 from flask import jsonify
 from sqlalchemy import select
 
-from server import create_app
 from server.database import after_commit, unit_of_work
 from server.errors import Conflict
 from server.extensions import db
@@ -16,9 +15,11 @@ from tenants.services import create_tenant
 
 
 @pytest.fixture
-def edge_app(database_url, world):
-    """The real app factory with two views that write a region: one refuses, one answers 422."""
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+def edge_app(make_app):
+    """The real app factory with two views that write a region: one refuses, one answers 422.
+
+    Through `make_app`, which gives the session's app its Socket.IO server and job queue back after."""
+    app = make_app()
 
     @app.post("/_test/refused")
     def refused():
