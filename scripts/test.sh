@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-  echo "Installing Debian chromium for the browser tests…"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+if { [ ! -x /usr/bin/chromium ] || ! command -v pdftoppm >/dev/null; } && command -v apt-get >/dev/null \
+  && [ "$(id -u)" = 0 ]; then
+  echo "Installing Debian chromium (browser tests) and poppler-utils (PDFs rendered by the crawl)…"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null) \
     || echo "chromium could not be installed: browser tests will be skipped"
 fi
 
