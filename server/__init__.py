@@ -130,6 +130,10 @@ def _init_extensions(app: Flask) -> None:
         else {}
     )
     from server.live.publish import client_manager
+    # Before the first `init_app`: Flask-SocketIO keeps a handler for every later app's server only
+    # if it was declared while no server existed; declared after, it goes to that one server alone
+    # and every other app in the process (tests, the worker) would refuse every `/live` connection.
+    import server.live.sockets  # noqa: F401  (the /live namespace)
 
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     manager = client_manager(queue)
@@ -203,9 +207,8 @@ BLUEPRINTS = (
 
 
 def _register_blueprints(app: Flask) -> None:
-    """Each capability module exposes `bp`; Socket.IO handlers register on import of `server.live`."""
+    """Each capability module exposes `bp` (the Socket.IO handlers are imported in `_init_extensions`)."""
     import server.live.publish  # noqa: F401  (after-commit emitter)
-    import server.live.sockets  # noqa: F401  (the /live namespace)
     from server.api.errors import install as install_error_handlers
     from tenants import resolution
 
