@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator
+from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Session, registry
+
+log = logging.getLogger("propusk.database")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -133,24 +136,71 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Work]:
         assert session is not None
         try:
             yield work
-            session.commit()
+            session.commit()  # runs what waited for it (_session_committed)
         except BaseException:
             session.rollback()
             session.info.pop(AFTER_COMMIT, None)
             raise
-        for callback in session.info.pop(AFTER_COMMIT, ()):
-            callback()
+        _run_waiting(session.info.pop(AFTER_COMMIT, ()))  # a commit with no transaction to end
         return
     info: dict[str, Any] = {}
     with engine.connect() as connection, connection.begin():
         yield Work(None, connection, info)
-    for callback in info.pop(AFTER_COMMIT, ()):
-        callback()
+    _run_waiting(info.pop(AFTER_COMMIT, ()))
 
 
 def after_commit(work: Work, callback: Callable[[], None]) -> None:
     """Run `callback` once the unit of work has committed; never if it rolls back."""
     work.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+Waiting = TypeVar("Waiting", bound=Callable[[], None])
+
+
+def waiting(work: Work, kind: type[Waiting]) -> Waiting:
+    """The `kind` callable already waiting for this unit's commit, or a new one put there (`after_commit`).
+
+    A collector, e.g. a list of mail ids that hands them over when called: everything one transaction
+    queued goes out together once it has committed (one enqueue for a fan-out's chunk, not 500).
+    """
+    for callback in work.info.get(AFTER_COMMIT, ()):
+        if type(callback) is kind:
+            return callback
+    found = kind()
+    after_commit(work, found)
+    return found
+
+
+def _run_waiting(callbacks: Iterable[Callable[[], None]]) -> None:
+    """Run what waited for a commit. The commit stands whatever they do: a failure is logged, not raised
+    (each hand-over has its own repair: the outbox sweep, the planner, the dashboards' snapshots)."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            log.exception("a hand-over after commit failed: %s", type(callback).__name__)
+
+
+@event.listens_for(Session, "after_commit")
+def _session_committed(session: Session) -> None:
+    """Any session's commit runs what waited for it, not only `unit_of_work`'s: a job or a command that
+    commits by hand (`run_in_app`, a fan-out committing chunk by chunk) hands its mail over too.
+
+    A released SAVEPOINT (`begin_nested`, `refusal_undone`, a class list's row) fires this event too, but
+    commits nothing: the transaction around it may still roll back, and on SQLite it still holds the write
+    lock, which a job run at once (tests' immediate mode) would wait for. Only the outermost commit counts.
+    """
+    if session.in_nested_transaction():
+        return
+    _run_waiting(session.info.pop(AFTER_COMMIT, ()))
+
+
+@event.listens_for(Session, "after_rollback")
+def _session_rolled_back(session: Session) -> None:
+    """A rollback drops what waited. A SAVEPOINT's does not: what was queued before it still commits; mail
+    and runs queued inside it name rows that never were, which the worker finds absent and skips."""
+    if not session.in_nested_transaction():
+        session.info.pop(AFTER_COMMIT, None)
 
 
 @contextmanager

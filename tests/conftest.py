@@ -398,9 +398,6 @@ KNOWN_BROKEN = {
     "tests/hardening/test_headers.py::test_pages_and_json_are_not_stored_but_static_files_may_be",
     "tests/hardening/test_upload_bounds.py::test_malformed_confirm_rows_are_refused_not_a_500[rows7]",
     "tests/hardening/test_api_schemathesis.py::test_api_as_a_kiosk",
-    # SQLite: the immediate job queue's task waits for the request's write lock
-    "tests/mail/test_notifications.py::test_coordinator_cancels_an_event_after_confirming_and_families_are_told",
-    "tests/mail/test_notifications.py::test_a_ticket_cancelled_by_the_school_and_one_moved_are_both_told",
     # Core SQL not yet built by `tenants.scoping.regional` (the tenancy guard refuses it)
     "tests/privacy/test_logs.py::test_a_database_error_is_logged_without_the_values_it_was_given",
     "tests/privacy/test_retention.py::test_region_export_holds_its_data_without_private_keys_and_delete_removes_it",

@@ -24,7 +24,7 @@ from typing import Any
 from flask import current_app
 from socketio import RedisManager
 
-from server.database import AFTER_COMMIT, Work, after_commit
+from server.database import Work, waiting
 from server.extensions import socketio
 
 NAMESPACE = "/live"
@@ -99,14 +99,7 @@ class Outbox(list):
 
 def outbox(work: Work | None = None) -> Outbox:
     """The messages waiting for this unit of work's commit (the request's by default)."""
-    work = work or Work.of()
-    waiting = work.info.get(AFTER_COMMIT, ())
-    for callback in waiting:
-        if isinstance(callback, Outbox):
-            return callback
-    found = Outbox()
-    after_commit(work, found)
-    return found
+    return waiting(work or Work.of(), Outbox)
 
 
 def queue(name: str, payload: dict[str, Any], rooms: tuple[str, ...], waiting: list[LiveMessage]) -> None:

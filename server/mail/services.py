@@ -19,14 +19,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 from jinja2 import TemplateNotFound
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from server.database import insert_on_conflict, utcnow
+from server.database import Work, insert_on_conflict, utcnow, waiting
 from server.extensions import db
 from server.mail.models import MailAttachment, MailStatus, MailSuppression, OutgoingMail
 
-PENDING_SENDS = "mail_pending_sends"
 log = logging.getLogger("propusk.mail")
 
 Attachment = tuple[str, str, bytes]  # (filename, mimetype, content)
@@ -203,6 +201,7 @@ def queue_mails(mails: list[Mail]) -> list[int | None]:
         (key, mail_id) for mail_id, key in session.execute(statement, rows if len(rows) > 1 else rows[0])
     )
     ids: list[int | None] = []
+    due: list[int] = []
     for mail, row in zip(mails, rows, strict=True):
         mail_id = inserted.get(row["key"])
         ids.append(mail_id)
@@ -213,7 +212,9 @@ def queue_mails(mails: list[Mail]) -> list[int | None]:
                 MailAttachment(mail_id=mail_id, filename=filename, mimetype=mimetype, content=content)
             )
         if row["status"] == MailStatus.PENDING.value:
-            session.info.setdefault(PENDING_SENDS, []).append(mail_id)
+            due.append(mail_id)
+    if due:
+        waiting(Work.of(session), Handover).extend(due)
     return ids
 
 
@@ -260,16 +261,12 @@ def enqueue_sends(mail_ids: list[int]) -> None:
             log.warning("%s mail not enqueued; the sweep will send them", len(batch), exc_info=True)
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    waiting = session.info.pop(PENDING_SENDS, None)
-    if waiting:
-        enqueue_sends(waiting)
+class Handover(list[int]):
+    """The ids of messages a transaction wrote; handed to the worker once it commits, never before
+    (`server.database.after_commit`: a released savepoint is no commit), dropped if it rolls back."""
 
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_SENDS, None)
+    def __call__(self) -> None:
+        enqueue_sends(self)
 
 
 def outbox_rows(*, status: str | None = None, limit: int = 200) -> list[OutgoingMail]:

@@ -12,13 +12,11 @@ import json
 import logging
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from server.catalog.models import Event
 from server.checkins.models import Checkin, ScanResult
-from server.database import insert_on_conflict, utcnow
+from server.database import Work, insert_on_conflict, utcnow, waiting
 from server.extensions import db
 from server.jobs import region_task
 from server.mail.services import Mail, queue_mails
@@ -27,7 +25,6 @@ from server.notifications.models import MailRun, RunStatus
 from tenants.models import Tenant
 from tenants.scoping import regional, required_tenant_id
 
-PENDING_RUNS = "mail_pending_runs"
 CHUNK = 500  # families written per transaction: a 10,000-family reminder commits in 20 steps
 log = logging.getLogger("propusk.notifications")
 
@@ -59,7 +56,7 @@ def start_run(kind: str, key: str, event_id: int | None, payload: dict | None = 
         },
     ).scalar()
     if run_id is not None:
-        db.session.info.setdefault(PENDING_RUNS, []).append((tenant_id, run_id))
+        waiting(Work.of(), RunHandover).append((tenant_id, run_id))
     return run_id
 
 
@@ -71,16 +68,11 @@ def enqueue_runs(runs: list[tuple[int, int]]) -> None:
             log.warning("run %s not enqueued; the planner will pick it up", run_id, exc_info=True)
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    waiting = session.info.pop(PENDING_RUNS, None)
-    if waiting:
-        enqueue_runs(waiting)
+class RunHandover(list[tuple[int, int]]):
+    """(region, run) pairs a transaction wrote; handed to the worker once it commits (`after_commit`)."""
 
-
-@sa_event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_RUNS, None)
+    def __call__(self) -> None:
+        enqueue_runs(self)
 
 
 @region_task()

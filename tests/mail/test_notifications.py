@@ -25,12 +25,15 @@ def _evening(world) -> datetime:
 
 
 def _tomorrow_at(world, region_slug: str, hour: int) -> datetime:
-    """Tomorrow at `hour` in Europe/Moscow (Yaroslavl) as UTC."""
+    """At `hour` in the region's zone on the day after `_evening`'s (Yaroslavl's today).
+
+    Irkutsk's own "tomorrow" would not do: from 16:00 to 21:00 UTC Irkutsk is past midnight while
+    Yaroslavl is not, and its tomorrow is then a day after the one the evening's planner mails about.
+    """
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo("Europe/Moscow" if region_slug == "yaroslavl" else "Asia/Irkutsk")
-    local_tomorrow = (utcnow().astimezone(tz) + timedelta(days=1)).date()
-    return datetime.combine(local_tomorrow, time(hour), tzinfo=tz)
+    return datetime.combine(_evening(world).date() + timedelta(days=1), time(hour), tzinfo=tz)
 
 
 def test_confirmation_reaches_smtp_with_the_ticket_pdf_ics_and_a_working_link(

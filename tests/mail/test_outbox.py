@@ -8,11 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from server.database import utcnow
+from server.database import AFTER_COMMIT, utcnow
 from server.extensions import db
 from server.mail import queue_mail
 from server.mail.models import MailStatus, MailSuppression, OutgoingMail
-from server.mail.services import PENDING_SENDS
 from server.mail.tasks import deliver, due_for_sweep, sweep_outbox
 from tenants.scoping import tenant_scope
 from tests.conftest import login
@@ -108,7 +107,7 @@ def _lost_handover(app, region_id: int, **extra) -> int:
     """A committed message whose hand-over to the queue was lost (a crash between commit and enqueue)."""
     with app.app_context(), tenant_scope(region_id):
         mail_id = _queue(region_id, **extra)
-        db.session.info.pop(PENDING_SENDS)
+        db.session.info.pop(AFTER_COMMIT)  # the process dies as the commit returns
         db.session.commit()
     return mail_id
 
