@@ -14,6 +14,7 @@ from server.notifications.jobs import plan_all
 from tenants.scoping import tenant_scope
 from tests.conftest import login
 from tests.mail.helpers import family_ticket, outbox
+from tests.mail.test_outbox import rfc2047
 
 
 def _evening(world) -> datetime:
@@ -46,6 +47,8 @@ def test_confirmation_reaches_smtp_with_the_ticket_pdf_ics_and_a_working_link(
     [olga] = [m for m in messages if "olga@example.ru" in m["To"]]
     assert olga["Subject"] == "Билет: День открытых дверей"
     assert olga["To"].addresses[0].display_name == "Смирнова Ольга Ивановна"
+    [raw] = [data for data in smtp_sink.raw() if b"olga@example.ru" in data]
+    assert rfc2047(raw, "From") == "Пропуск · Ярославская область <noreply@propusk.local>"  # the region's
     text = olga.get_body(("plain",)).get_content()
     html = olga.get_body(("html",)).get_content()
     assert "Смирнов П." in text and "Кузнецов" not in text + html  # only this family's child

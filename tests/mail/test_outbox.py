@@ -66,6 +66,44 @@ def test_rolled_back_change_sends_nothing(app, world):
         assert db.session.scalars(select(OutgoingMail)).all() == []
 
 
+def test_a_savepoint_is_not_the_commit_the_mail_waits_for(app, world):
+    """A service's refusal is undone by a savepoint (`refusal_undone`, a class list's row): releasing one
+    commits nothing, so nothing is sent yet; rolling one back loses nothing queued before it."""
+    with app.app_context(), tenant_scope(world.a.id):
+        before = _queue(world.a.id, n=1)
+        with db.session.begin_nested():
+            inside = _queue(world.a.id, n=2)
+        refused = db.session.begin_nested()
+        _queue(world.a.id, n=3)
+        refused.rollback()
+        statuses = db.session.execute(select(OutgoingMail.id, OutgoingMail.status)).all()
+        assert statuses == [(before, "pending"), (inside, "pending")]
+        db.session.commit()
+    assert [_mail(app, i).status for i in (before, inside)] == ["sent", "sent"]
+
+
+def test_a_message_whose_worker_died_mid_send_is_sent_again_by_the_sweep(smtp_app, smtp_sink, world):
+    mail_id = _lost_handover(smtp_app, world.a.id)
+    with smtp_app.app_context():  # claimed by a worker that then died: the claim is all that is left
+        db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id == mail_id)
+            .values(status="sending", attempts=1, claimed_at=utcnow() - timedelta(minutes=5))
+        )
+        db.session.commit()
+        assert due_for_sweep() == []  # it may still be talking to the mail server
+        db.session.execute(
+            update(OutgoingMail)
+            .where(OutgoingMail.id == mail_id)
+            .values(claimed_at=utcnow() - timedelta(minutes=11))
+        )
+        db.session.commit()
+        assert sweep_outbox.call_local() == 1
+    [message] = smtp_sink.messages()
+    mail = _mail(smtp_app, mail_id)
+    assert (mail.status, mail.attempts) == ("sent", 2) and message["Message-ID"] == mail.message_id
+
+
 def test_the_same_key_is_one_message(app, world):
     with app.app_context(), tenant_scope(world.a.id):
         first = _queue(world.a.id)
