@@ -137,13 +137,12 @@ def family_mail(
     kind: str,
     key: str,
     subject: str,
-    template: str,
     preference: str | None = None,
     render_later: list[str] | None = None,
     extra: dict | None = None,
     sender: str | None = None,
 ) -> Mail:
-    """The message to one family about its ticket (`queue_mails` writes many at once)."""
+    """The message to one family about its ticket, from `templates/mail/<kind>.txt` and `.html`."""
     decline = decline_link(tenant, family.address, preference) if preference else None
     context = {
         **_event_context(tenant, event),
@@ -155,93 +154,103 @@ def family_mail(
         **(extra or {}),
     }
     return Mail(
-        f"{family.guardian} <{family.address}>", subject, template, context, kind=kind, key=key,
+        f"{family.guardian} <{family.address}>", subject, kind, context, kind=kind, key=key,
         tenant_id=tenant.id, event_id=event.id, school_id=family.school_id, ticket_id=family.ticket_id,
         sender_name=sender or sender_of(tenant), preference=preference, decline_url=decline,
         render_later=render_later,
     )  # fmt: skip
 
 
-def _send_to_family(tenant: Tenant, event: Event, family: Family, **options) -> int | None:
-    return queue_mails([family_mail(tenant, event, family, **options)])[0]
+# --- about one ticket: queued by the change itself (registered, cancelled, moved) -----------------
+
+
+def _about_ticket(
+    tenant: Tenant, event: Event, ticket: Ticket, *, kind: str, status=TicketStatus.ACTIVE, **options
+) -> int | None:
+    """Queue the message about one ticket to its family, once (`<kind>:<ticket>`); None without an e-mail."""
+    family = next(iter(families(event.id, ticket_ids=[ticket.id], status=status)), None)
+    if family is None:
+        return None
+    mail = family_mail(tenant, event, family, kind=kind, key=f"{kind}:{ticket.id}", **options)
+    return queue_mails([mail])[0]
 
 
 def confirmation(tenant: Tenant, event: Event, ticket: Ticket) -> int | None:
     """Registration confirmed: the ticket link, the PDF and the .ics (rendered by the worker)."""
-    family = next(iter(families(event.id, ticket_ids=[ticket.id])), None)
-    if family is None:
-        return None
-    return _send_to_family(
-        tenant, event, family,
-        kind="confirmation", key=f"confirmation:{ticket.id}",
-        subject=f"Билет: {event.title}", template="confirmation",
+    return _about_ticket(
+        tenant, event, ticket, kind="confirmation", subject=f"Билет: {event.title}",
         render_later=[f"ticket:{ticket.id}"],
     )  # fmt: skip
 
 
 def ticket_cancelled(tenant: Tenant, event: Event, ticket: Ticket, by_family: bool) -> int | None:
-    family = next(iter(families(event.id, ticket_ids=[ticket.id], status=None)), None)
-    if family is None:
-        return None
-    return _send_to_family(
-        tenant, event, family,
-        kind="ticket_cancelled", key=f"ticket_cancelled:{ticket.id}",
-        subject=f"Запись отменена: {event.title}", template="ticket_cancelled",
-        extra={"by_family": by_family},
+    return _about_ticket(
+        tenant, event, ticket, kind="ticket_cancelled", subject=f"Запись отменена: {event.title}",
+        status=None, extra={"by_family": by_family},
     )  # fmt: skip
 
 
-def ticket_moved(tenant: Tenant, old_event: Event, new_event: Event, old: Ticket, new: Ticket) -> int | None:
-    family = next(iter(families(new_event.id, ticket_ids=[new.id])), None)
-    if family is None:
-        return None
-    return _send_to_family(
-        tenant, new_event, family,
-        kind="ticket_moved", key=f"ticket_moved:{old.id}",
-        subject=f"Запись перенесена: {new_event.title}", template="ticket_moved",
+def ticket_moved(tenant: Tenant, old_event: Event, new_event: Event, new: Ticket) -> int | None:
+    """The new ticket's link, PDF and .ics; the old time and place beside the new. Keyed by the new
+    ticket: only this move made it, as only this move cancelled the old one."""
+    return _about_ticket(
+        tenant, new_event, new, kind="ticket_moved", subject=f"Запись перенесена: {new_event.title}",
         render_later=[f"ticket:{new.id}"],
         extra={"old_when": when_of(old_event, tenant), "old_place": place_of(old_event)},
     )  # fmt: skip
 
 
+# --- fanned out to every family of an event by a run (runs.py) ------------------------------------
+
+
+def _of_run(
+    tenant: Tenant,
+    event: Event,
+    family: Family,
+    run_id: int,
+    sender: str,
+    *,
+    kind: str,
+    key: str = "",
+    **options,
+) -> Mail:
+    """One family's message of a run: one per run and ticket, however often the run is written."""
+    key = f"{key or kind}:{run_id}:{family.ticket_id}"
+    return family_mail(tenant, event, family, kind=kind, key=key, sender=sender, **options)
+
+
 def reminder(tenant: Tenant, event: Event, family: Family, run_id: int, sender: str) -> Mail:
-    return family_mail(
-        tenant, event, family,
-        kind="reminder", key=f"reminder:{run_id}:{family.ticket_id}",
-        subject=f"Завтра: {event.title}", template="reminder", preference="reminder", sender=sender,
+    return _of_run(
+        tenant, event, family, run_id, sender, kind="reminder", subject=f"Завтра: {event.title}",
+        preference="reminder",
     )  # fmt: skip
 
 
 def event_changed(
     tenant: Tenant, event: Event, family: Family, run_id: int, before: dict, sender: str
 ) -> Mail:
-    return family_mail(
-        tenant, event, family,
-        kind="event_changed", key=f"event_changed:{run_id}:{family.ticket_id}",
-        subject=f"Изменилось время или место: {event.title}", template="event_changed",
-        extra={"old_when": before.get("when"), "old_place": before.get("place")}, sender=sender,
+    return _of_run(
+        tenant, event, family, run_id, sender, kind="event_changed",
+        subject=f"Изменилось время или место: {event.title}",
+        extra={"old_when": before.get("when"), "old_place": before.get("place")},
     )  # fmt: skip
 
 
 def event_cancelled(
     tenant: Tenant, event: Event, family: Family, run_id: int, reason: str, sender: str
 ) -> Mail:
-    return family_mail(
-        tenant, event, family,
-        kind="event_cancelled", key=f"event_cancelled:{run_id}:{family.ticket_id}",
-        subject=f"Событие отменено: {event.title}", template="event_cancelled",
-        extra={"reason": reason}, sender=sender,
+    return _of_run(
+        tenant, event, family, run_id, sender, kind="event_cancelled",
+        subject=f"Событие отменено: {event.title}", extra={"reason": reason},
     )  # fmt: skip
 
 
 def after_event(tenant: Tenant, event: Event, family: Family, run_id: int, came: bool, sender: str) -> Mail:
-    """Chosen by check-in status: a thank-you with what comes next, or a short note."""
-    kind = "after_thanks" if came else "after_missed"
+    """Chosen by check-in status: a thank-you with what comes next, or a short note (one of them per run)."""
     subject = f"Спасибо, что пришли: {event.title}" if came else f"Жаль, что не получилось: {event.title}"
-    return family_mail(
-        tenant, event, family,
-        kind=kind, key=f"after_event:{run_id}:{family.ticket_id}", subject=subject, template=kind,
-        preference="after_event", sender=sender,
+    return _of_run(
+        tenant, event, family, run_id, sender, kind="after_thanks" if came else "after_missed",
+        key="after_event", subject=subject, preference="after_event",
         extra={"next_url": absolute_url("tickets_views.open_events", tenant=tenant.slug)},
     )  # fmt: skip
 

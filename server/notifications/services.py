@@ -47,7 +47,7 @@ def ticket_cancelled(ticket: Ticket, by: str) -> None:
 
 
 def ticket_moved(old: Ticket, new: Ticket) -> None:
-    messages.ticket_moved(_region(), old.event, new.event, old, new)
+    messages.ticket_moved(_region(), old.event, new.event, new)
 
 
 @dataclass(frozen=True)
