@@ -92,8 +92,9 @@ class Work:
     """Where one unit of work runs: a connection, the session if it has one, and its `info`.
 
     The request edge, the door, socket handlers, jobs and the CLI all get one from `unit_of_work`.
-    A service that must send something only once its writes are committed (a live message) adds a
-    callable to `info[AFTER_COMMIT]`; a rollback drops it.
+    A service that must send something only once its writes are committed (a live message, a mail's
+    hand-over to the worker) adds a callable to `info[AFTER_COMMIT]` (`after_commit`, `waiting`); the
+    outermost commit runs it, a rollback drops it.
     """
 
     __slots__ = ("_connection", "info", "session")
@@ -141,7 +142,7 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Work]:
             session.rollback()
             session.info.pop(AFTER_COMMIT, None)
             raise
-        _run_waiting(session.info.pop(AFTER_COMMIT, ()))  # a commit with no transaction to end
+        _run_waiting(session.info.pop(AFTER_COMMIT, ()))  # none left, normally: the commit ran them
         return
     info: dict[str, Any] = {}
     with engine.connect() as connection, connection.begin():

@@ -266,7 +266,7 @@ class Handover(list[int]):
     (`server.database.after_commit`: a released savepoint is no commit), dropped if it rolls back."""
 
     def __call__(self) -> None:
-        enqueue_sends(self)
+        enqueue_sends(list(dict.fromkeys(self)))  # SQLite reuses the id of a row a savepoint undid
 
 
 def outbox_rows(*, status: str | None = None, limit: int = 200) -> list[OutgoingMail]:
