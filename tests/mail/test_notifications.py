@@ -25,12 +25,14 @@ def _evening(world) -> datetime:
 
 
 def _tomorrow_at(world, region_slug: str, hour: int) -> datetime:
-    """Tomorrow at `hour` in Europe/Moscow (Yaroslavl) as UTC."""
+    """The day after `_evening`'s, at `hour` in the region's own time (Yaroslavl or Irkutsk).
+
+    The day is Moscow's: at 18:00 there it is 23:00 in Irkutsk, the same date, whatever the hour the
+    suite runs (after 16:00 UTC Irkutsk is already a day ahead of Moscow)."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo("Europe/Moscow" if region_slug == "yaroslavl" else "Asia/Irkutsk")
-    local_tomorrow = (utcnow().astimezone(tz) + timedelta(days=1)).date()
-    return datetime.combine(local_tomorrow, time(hour), tzinfo=tz)
+    return datetime.combine(_evening(world).date() + timedelta(days=1), time(hour), tzinfo=tz)
 
 
 def test_confirmation_reaches_smtp_with_the_ticket_pdf_ics_and_a_working_link(
