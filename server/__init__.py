@@ -181,7 +181,7 @@ def _select_locale() -> str:
 BLUEPRINTS = (
     "server.accounts.views",
     "server.accounts.profile",
-    "server.accounts.people_views",
+    "server.people.views",
     "server.admin.views",
     "server.onboarding.views",
     "server.catalog.views",
@@ -200,7 +200,7 @@ BLUEPRINTS = (
     "server.mail.views",
     "server.notifications.views",
     "server.privacy.views",
-    "server.audit.views",
+    "server.journal.views",
     "server.health",
     "server.public.views",
 )
@@ -241,9 +241,10 @@ def _install_request_edges(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
-    from server.accounts.cli import tokens_cli, users_cli
+    from server.accounts.cli import tokens_cli
     from server.demo import demo_command
     from server.jobs.cli import worker_command
+    from server.people.cli import users_cli
     from server.privacy.cli import privacy_cli
     from server.tickets.cli import keys_cli
     from tenants.cli import tenants_cli

@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from server.accounts.auth import Principal
 from server.accounts.models import Membership, Role, User
-from server.accounts.people import Scope, invite
 from server.audit.services import record
 from server.catalog.models import Event, Municipality, School, Venue
 from server.checkins.models import Checkin, Kiosk, ScanResult
 from server.database import utcnow
 from server.errors import Invalid
 from server.extensions import db
+from server.people.services import Scope, invite
 from server.tickets.models import Ticket
 from tenants.models import Tenant
 from tenants.registry import Region, regions

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from server.accounts.auth import Principal
 from server.accounts.models import Membership, Role, User
-from server.accounts.people import Scope, invite
 from server.accounts.services import EMAIL, normal_email
 from server.audit.services import record
 from server.catalog.models import Municipality, School
 from server.errors import DomainError, Invalid
 from server.extensions import db
+from server.people.services import Scope, invite
 from server.text import normalise_name
 from server.tickets.importing import MAX_BYTES, read_table
 

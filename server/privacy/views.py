@@ -102,4 +102,44 @@ def consent_form():
 
 def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"  # a ticket's withdrawal page is reached by its token
     return response
+
+
+@bp.route("/t/<token>/withdraw", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def ticket_withdraw(token: str):
+    """Withdrawing consent: a confirmation page first, then the student's and guardian's data erased."""
+    ticket = tickets.ticket_by_token(token)
+    if ticket is None:
+        abort(404)
+    if request.method == "POST":
+        if not request.form.get("confirm"):
+            html = render_template(
+                "tickets/message.html",
+                title="Не получилось",
+                message="Отметьте, что вы понимаете последствия отзыва.",
+                back=url_for("tickets_views.ticket_page", token=token),
+                body_class="public",
+            )
+            return _private(Response(html, status=422))
+        erasure = services.withdraw_consent(ticket)
+        html = render_template(
+            "tickets/message.html",
+            title="Согласие отозвано",
+            message=(
+                f"Записи отменены: {erasure.tickets_cancelled}. Данные ученика и ваши контакты удалены; "
+                "ссылка на билет больше не работает. Остались только обезличенные числа для отчёта."
+            ),
+            back=url_for("tickets_views.open_events"),
+            body_class="public",
+        )
+        return _private(Response(html))
+    html = render_template(
+        "tickets/withdraw.html",
+        ticket=ticket,
+        student=ticket.student,
+        tickets=tickets.tickets_of_student(ticket.student_id),
+        body_class="public",
+    )
+    return _private(Response(html))

@@ -3,7 +3,7 @@ form for the region's operator. No account is needed except for that form."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from server.accounts.auth import page_principal, roles_required
@@ -14,21 +14,14 @@ from server.errors import DomainError
 from server.extensions import db
 from server.public import services
 from server.tickets.consent import consent_text
+from server.tickets.remembered import remembered_tokens
 from server.tickets.services import ticket_by_token
 
 bp = Blueprint("public", __name__)
-MY_TICKETS = "my_tickets"  # the session's list of ticket page tokens opened on this device
-MY_TICKETS_KEPT = 10
-
-
-def remember_ticket(token: str) -> None:
-    """A family that opened a ticket on this device finds it again from the region's page."""
-    kept = [t for t in session.get(MY_TICKETS, []) if t != token]
-    session[MY_TICKETS] = [token, *kept][:MY_TICKETS_KEPT]
 
 
 def _my_tickets() -> list:
-    found = [ticket_by_token(token) for token in session.get(MY_TICKETS, [])]
+    found = [ticket_by_token(token) for token in remembered_tokens()]
     return [t for t in found if t is not None]
 
 

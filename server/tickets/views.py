@@ -28,17 +28,16 @@ from server.catalog import services as catalog
 from server.catalog.models import FORMAT_LABELS, Event
 from server.database import refusal_undone, utcnow
 from server.downloads import download
-from server.errors import DomainError, Invalid
+from server.errors import DomainError
 from server.extensions import db, limiter
-from server.privacy import services as privacy
-from server.public.services import region as region_of
-from server.public.views import remember_ticket
 from server.tickets import calendar, links, pdf, printing, qr, services
 from server.tickets.consent import CONSENT_VERSION, consent_text
 from server.tickets.consent import text_of as consent_text_of
 from server.tickets.models import CONSENT_METHOD_LABELS, Consent, Ticket, TicketStatus
 from server.tickets.pdf import JOIN_HOW, JOIN_LABEL
+from server.tickets.remembered import remember_ticket
 from server.tickets.staff_views import bp as staff_bp
+from tenants.models import Tenant
 
 bp = Blueprint("tickets_views", __name__, url_prefix="/<tenant>")
 bp.register_blueprint(staff_bp)
@@ -137,7 +136,7 @@ def register(event_id: int):
     elif request.method == "POST":
         refusal, status = DomainError("Проверьте поля формы."), 422
     now = utcnow()
-    operator = region_of(g.tenant.id)
+    operator = db.session.get(Tenant, g.tenant.id)
     response = render_template(
         "tickets/register.html",
         event=event,
@@ -292,39 +291,6 @@ def ticket_consent(token: str):
         consent=consent,
         text=consent_text_of(consent.text_version, consent.operator_name, g.tenant.name),
         method_labels=CONSENT_METHOD_LABELS,
-        body_class="public",
-    )
-    return _private(Response(html))
-
-
-@bp.route("/t/<token>/withdraw", methods=["GET", "POST"])
-@limiter.limit("20 per hour", methods=["POST"])
-def ticket_withdraw(token: str):
-    """Withdrawing consent: a confirmation page first, then the student's and guardian's data erased."""
-    ticket = _ticket(token)
-    if request.method == "POST":
-        if not request.form.get("confirm"):
-            return _refused(
-                Invalid("Отметьте, что вы понимаете последствия отзыва.", code="confirm"),
-                token,
-            )
-        erasure = privacy.withdraw_consent(ticket)
-        html = render_template(
-            "tickets/message.html",
-            title="Согласие отозвано",
-            message=(
-                f"Записи отменены: {erasure.tickets_cancelled}. Данные ученика и ваши контакты удалены; "
-                "ссылка на билет больше не работает. Остались только обезличенные числа для отчёта."
-            ),
-            back=url_for(".open_events"),
-            body_class="public",
-        )
-        return _private(Response(html))
-    html = render_template(
-        "tickets/withdraw.html",
-        ticket=ticket,
-        student=ticket.student,
-        tickets=services.tickets_of_student(ticket.student_id),
         body_class="public",
     )
     return _private(Response(html))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from server.accounts import people
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.forms import InviteForm, RoleForm, role_choices
 from server.accounts.models import ROLE_LABELS, Role
@@ -13,6 +12,7 @@ from server.catalog.models import Municipality, School, Venue
 from server.catalog.services import list_municipalities, list_schools, list_venues
 from server.errors import DomainError
 from server.extensions import db
+from server.people import services as people
 
 bp = Blueprint("people", __name__, url_prefix="/<tenant>/people")
 MANAGERS = (Role.COORDINATOR, Role.MUNICIPAL)

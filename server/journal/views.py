@@ -8,8 +8,8 @@ from flask import Blueprint, Response, g, render_template, request
 
 from server.accounts.auth import roles_required
 from server.accounts.models import Role
-from server.audit.queries import ADMISSION_LABELS, KINDS, audit_log
 from server.checkins.models import AdmissionMethod
+from server.journal.queries import ADMISSION_LABELS, KINDS, audit_log
 
 bp = Blueprint("audit", __name__, url_prefix="/<tenant>")
 
