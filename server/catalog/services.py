@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from server import signals
 from server.accounts.auth import Principal
 from server.accounts.models import Role
 from server.audit.services import record as audit
@@ -27,7 +28,7 @@ from server.catalog.models import (
 from server.database import utcnow
 from server.errors import Conflict, Forbidden, Invalid
 from server.extensions import db
-from server.notifications import services as notices
+from server.signals import EventShape
 from server.text import school_query_words
 
 
@@ -238,7 +239,7 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
     if event is None:
         event = Event(registered=0)
     else:
-        before = notices.Before.of(event)
+        before = EventShape(event.starts_at, event.ends_at, event.venue_id, str(event.format))
         # Capacity and quotas are checked against counters that registrations change under this row's
         # lock (tickets.rules): take it and read them afresh, or a check passes on stale numbers.
         db.session.refresh(event, with_for_update={"key_share": True})
@@ -286,7 +287,7 @@ def save_event(event: Event | None, data: EventInput, tz: ZoneInfo) -> Event:
     db.session.add(event)
     db.session.flush()
     if before is not None:
-        notices.event_changed(event, before)  # families are told of a new time or place
+        signals.event_edited.send(event, before=before)  # families are told of a new time or place
     return event
 
 

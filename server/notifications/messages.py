@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from server.catalog.models import Event, EventFormat
+from server.catalog.models import Event, EventFormat, Venue
 from server.extensions import db
 from server.mail import absolute_url
 from server.mail.services import Mail, queue_mails
@@ -110,9 +110,13 @@ def ticket_link(tenant: Tenant, token: str) -> str:
 
 
 def place_of(event: Event) -> str:
-    if event.format == EventFormat.ONLINE:
-        return f"онлайн · {event.venue.name}"
-    return f"{event.venue.name}, {event.venue.address}"
+    return place(event.format, event.venue)
+
+
+def place(format: str, venue: Venue) -> str:
+    if format == EventFormat.ONLINE:
+        return f"онлайн · {venue.name}"
+    return f"{venue.name}, {venue.address}"
 
 
 def when_of(event: Event, tenant: Tenant) -> str:

@@ -101,7 +101,7 @@ def write_summaries(tenant: Tenant, run: MailRun) -> int:
             written += (
                 queue_mail(
                     f"{user.full_name} <{user.email}>" if user.full_name else user.email,
-                    f"Завтра на событиях: {sum(len(e['students']) for e in events.values())} учеников",
+                    f"Завтра на событиях учеников: {sum(len(e['students']) for e in events.values())}",
                     "school_summary",
                     {"school": school.name, "events": list(events.values()), "region": tenant.name},
                     kind="school_summary",

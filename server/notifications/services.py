@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from server.audit.services import record
-from server.catalog.models import Event, School
+from server.catalog.models import Event, School, Venue
 from server.database import utcnow
 from server.errors import Conflict, Invalid
 from server.extensions import db
@@ -23,6 +23,7 @@ from server.mail.models import MailStatus, OutgoingMail
 from server.notifications import messages
 from server.notifications.models import MailSettings
 from server.notifications.runs import start_run
+from server.signals import EventShape
 from server.tickets.models import Consent, Student, Ticket, TicketStatus, short_name
 from tenants.models import Tenant
 from tenants.scoping import required_tenant_id
@@ -62,11 +63,12 @@ class Before:
     place: str
 
     @classmethod
-    def of(cls, event: Event) -> Before:
-        tenant = _region()
+    def of(cls, shape: EventShape) -> Before:
+        """The words families were given for `shape`: its venue read by id (an edit may have moved it)."""
+        venue = db.session.get(Venue, shape.venue_id)
         return cls(
-            event.starts_at, event.ends_at, event.venue_id, str(event.format),
-            messages.when_of(event, tenant), messages.place_of(event),
+            shape.starts_at, shape.ends_at, shape.venue_id, shape.format,
+            messages.when(shape.starts_at, shape.ends_at, _region().tz), messages.place(shape.format, venue),
         )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from server import signals
 from server.accounts.auth import Principal
 from server.catalog.models import Event, School
 from server.errors import DomainError, Invalid
@@ -494,11 +495,7 @@ def register_class(
     refused.sort(key=lambda item: item[0].line)
     kept = _keep_groups_with_tickets(groups, tickets)
     if tickets:
-        from server.notifications.schools import class_sheet_ready
-        from tenants.models import Tenant
-
-        region = db.session.get(Tenant, school.tenant_id)
-        class_sheet_ready(region, event, school, kept, len(tickets))
+        signals.class_registered.send(event, school=school, groups=kept, count=len(tickets))
     return ImportResult(tickets, refused, kept)
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Sequence, bindparam, insert, null, select, update
 from sqlalchemy.orm import make_transient_to_detached
 
+from server import signals
 from server.accounts.auth import Principal
 from server.accounts.models import Role
 from server.audit.services import record
@@ -23,7 +24,6 @@ from server.catalog.models import Event, School
 from server.database import bound, insert_on_conflict, utcnow
 from server.errors import Forbidden, Invalid
 from server.extensions import db
-from server.notifications import services as notices
 from server.text import normalise_name
 from server.tickets import codes, rules
 from server.tickets.consent import CONSENT_TEXTS, CONSENT_VERSION, operator_of
@@ -284,7 +284,7 @@ def register(
     student, created = student_for(data.student)
     ticket = register_locked(event, student, school, data, tz, now, new_student=created, key=key)
     if data.guardian_email:
-        notices.ticket_registered(ticket)  # written with the ticket, sent by the worker after commit
+        signals.ticket_registered.send(ticket)  # the confirmation, written with the ticket
     return ticket
 
 
@@ -484,7 +484,7 @@ def cancel(
     ticket.cancelled_by = by[:100]
     record("ticket.cancelled", "ticket", ticket.id, user_id=user_id, by=by, event_id=event.id)
     if notify:
-        notices.ticket_cancelled(ticket, by)
+        signals.ticket_cancelled.send(ticket, by=by)
     return ticket
 
 
@@ -521,7 +521,7 @@ def change_event(
     )
     new_ticket = register_locked(new_event, student, school, data, tz, now, replaces=ticket)
     cancel(ticket, by=by, user_id=user_id, now=now, notify=False)
-    notices.ticket_moved(ticket, new_ticket)
+    signals.ticket_moved.send(new_ticket, old=ticket)
     return new_ticket
 
 
