@@ -290,9 +290,7 @@ def login(port: int, email: str, password: str) -> str:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
         r'name="csrf_token" value="([^"]+)"', page
     )
-    body = urllib.parse.urlencode(
-        {"email": email, "password": password, "csrf_token": token.group(1)}
-    )
+    body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token.group(1)})
     connection.request(
         "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
     )
@@ -368,9 +366,12 @@ def main() -> None:
     parser.add_argument("--scans", type=int, default=3000, help="fresh tickets for the door")
     parser.add_argument("--rate", type=float, default=20.0, help="door scans per second")
     parser.add_argument("--port", type=int, default=0, help="default: a free loopback port")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the region seeded by an earlier run (run both with the same "
-                        "KEY_ENCRYPTION_KEY in the environment: the region's signing key is sealed with it)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the region seeded by an earlier run (run both with the same "
+        "KEY_ENCRYPTION_KEY in the environment: the region's signing key is sealed with it)",
+    )
     parser.add_argument("--formats", default="csv,xlsx")
     parser.add_argument("--repeat", type=int, default=1, help="downloads of each format, interleaved")
     args = parser.parse_args()
@@ -405,10 +406,10 @@ def main() -> None:
         print(f"machine pace {pace}; load average {os.getloadavg()[0]:.1f}")
         print(f"door alone:              {_percentiles(door.window(*quiet))}")
         for r in results:
+            cpu = f"gunicorn {r['cpu']['gunicorn']:.2f} s + PostgreSQL {r['cpu']['postgres']:.2f} s"
             print(f"{r['format'].upper():4} {seeded['rows']} rows: "
-                  f"first byte {r['first_byte_s'] * 1000:.0f} ms, "
-                  f"all {r['total_s']:.2f} s, {r['bytes'] / 2**20:.1f} MiB, {r['lines']} lines; CPU "
-                  f"gunicorn {r['cpu']['gunicorn']:.2f} s + PostgreSQL {r['cpu']['postgres']:.2f} s")  # fmt: skip
+                  f"first byte {r['first_byte_s'] * 1000:.0f} ms, all {r['total_s']:.2f} s, "
+                  f"{r['bytes'] / 2**20:.1f} MiB, {r['lines']} lines; CPU {cpu}")  # fmt: skip
             print(f"door during {r['format'].upper():4} export: {_percentiles(r['door'])}")
     finally:
         stop_gunicorn(server)

@@ -76,14 +76,13 @@ class Table:
             yield batch, False
         self.counter["rows"] = count
         if self.totals is not None:
-            yield [self.totals(count, sums)], True
+            last = self.totals(count, sums)
         else:
-            yield [
-                tuple(
-                    self.total_label if i == 0 else (sums[i] if c.kind is Kind.INT else None)
-                    for i, c in enumerate(self.columns)
-                )
-            ], True
+            last = tuple(
+                self.total_label if i == 0 else (sums[i] if c.kind is Kind.INT else None)
+                for i, c in enumerate(self.columns)
+            )
+        yield [last], True
 
 
 def _add(sums: list, summed: list[int], rows: list[tuple]) -> None:
@@ -286,8 +285,10 @@ def _sheet_rows(table: Table, tz: ZoneInfo) -> Iterator[str]:
         for row in rows:
             number += 1
             n = str(number)
-            cells = [cell(letter + n, v, style, totals) for (letter, style), v in zip(pairs, row, strict=True)]
-            out.append(f'<row r="{n}">{"".join(cells)}</row>')
+            cells = "".join(
+                [cell(letter + n, v, style, totals) for (letter, style), v in zip(pairs, row, strict=True)]
+            )
+            out.append(f'<row r="{n}">{cells}</row>')
         yield "".join(out)
 
 
@@ -336,7 +337,8 @@ def xlsx_stream(tables: list[Table], tz: ZoneInfo) -> Iterator[bytes]:
         book.writestr(
             "[Content_Types].xml",
             _HEAD + f'<Types xmlns="{_NS_PKG}/content-types">'
-            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
             '<Override PartName="/xl/workbook.xml" ContentType="application/'
             'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
@@ -351,7 +353,8 @@ def xlsx_stream(tables: list[Table], tz: ZoneInfo) -> Iterator[bytes]:
         )
         book.writestr(
             "xl/workbook.xml",
-            _HEAD + f"<workbook {_NS} {_NS_R}><bookViews><workbookView/></bookViews><sheets>"
+            _HEAD
+            + f"<workbook {_NS} {_NS_R}><bookViews><workbookView/></bookViews><sheets>"
             + "".join(
                 f'<sheet name="{_xml_attr(name)}" sheetId="{i}" r:id="rId{i}"/>'
                 for i, name in enumerate(names, start=1)
@@ -360,7 +363,8 @@ def xlsx_stream(tables: list[Table], tz: ZoneInfo) -> Iterator[bytes]:
         )
         book.writestr(
             "xl/_rels/workbook.xml.rels",
-            _HEAD + f'<Relationships xmlns="{_NS_PKG}/relationships">'
+            _HEAD
+            + f'<Relationships xmlns="{_NS_PKG}/relationships">'
             + "".join(
                 f'<Relationship Id="rId{i}" Type="{_NS_DOC}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                 for i in range(1, len(tables) + 1)

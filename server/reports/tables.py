@@ -139,8 +139,18 @@ def season_tables(season: dict) -> list[Table]:
         "Ученики",
         SEASON_STUDENT_COLUMNS,
         (
-            (r.full_name, r.grade, r.school, r.municipality, r.trials, r.in_person, r.online, r.attended,
-             *limits, r.verdict)
+            (
+                r.full_name,
+                r.grade,
+                r.school,
+                r.municipality,
+                r.trials,
+                r.in_person,
+                r.online,
+                r.attended,
+                *limits,
+                r.verdict,
+            )
             for r in season["students"]
         ),  # fmt: skip
     )
