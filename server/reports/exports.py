@@ -263,7 +263,7 @@ def _sheet_rows(table: Table, tz: ZoneInfo) -> Iterator[str]:
         if cls is str:
             if not value:
                 return ""
-            text = _escape(value)
+            text = _escape(value[:32767])  # the most a cell holds: Excel refuses a longer one
             space = ' xml:space="preserve"' if text[0] in " \n\t" or text[-1] in " \n\t" else ""
             style = _BOLD if bold else _PLAIN
             s = f' s="{style}"' if style else ""
