@@ -104,7 +104,7 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
 
 class _Moments:
     """Local times of the moments in an export, each converted once: an event's start repeats on
-    every one of its rows, and admissions share their minutes."""
+    every one of its rows."""
 
     def __init__(self, tz: ZoneInfo, convert: Callable[[datetime], object]) -> None:
         self.tz, self.convert, self.seen = tz, convert, {}
@@ -121,7 +121,8 @@ class _Moments:
 # --- CSV --------------------------------------------------------------------------------------------
 
 
-def _csv_formatters(tz: ZoneInfo) -> Callable[[object], str]:
+def _csv_cell(tz: ZoneInfo) -> Callable[[object], str]:
+    """One cell's text, by the value's type (the common types first: 1.1 million calls an export)."""
     moment = _Moments(tz, lambda local: f"{local:%d.%m.%Y %H:%M}")
 
     def cell(value) -> str:
@@ -159,7 +160,7 @@ def csv_stream(table: Table, tz: ZoneInfo) -> Iterator[bytes]:
     yield "\ufeff".encode() + buffer.getvalue().encode()
     buffer.seek(0)
     buffer.truncate()
-    cell = _csv_formatters(tz)
+    cell = _csv_cell(tz)
     for rows, _totals in table.batches():
         writer.writerows([[cell(v) for v in row] for row in rows])
         if buffer.tell() >= CHUNK:
@@ -261,9 +262,9 @@ def _sheet_rows(table: Table, tz: ZoneInfo) -> Iterator[str]:
             else:
                 value, cls = str(value), str  # a translated label (a lazy string) is text
         if cls is str:
-            if not value:
-                return ""
             text = _escape(value[:32767])  # the most a cell holds: Excel refuses a longer one
+            if not text:
+                return ""
             space = ' xml:space="preserve"' if text[0] in " \n\t" or text[-1] in " \n\t" else ""
             style = _BOLD if bold else _PLAIN
             s = f' s="{style}"' if style else ""
