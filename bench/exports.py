@@ -35,8 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
+    CpuMeter,
     free_port,
     letters,
+    machine_pace,
     open_day,
     post_json,
     start_gunicorn,
@@ -288,9 +290,7 @@ def login(port: int, email: str, password: str) -> str:
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
         r'name="csrf_token" value="([^"]+)"', page
     )
-    body = urllib.parse.urlencode(
-        {"email": email, "password": password, "csrf_token": token.group(1)}
-    )
+    body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token.group(1)})
     connection.request(
         "POST", "/login", body, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
     )
@@ -366,9 +366,17 @@ def main() -> None:
     parser.add_argument("--scans", type=int, default=3000, help="fresh tickets for the door")
     parser.add_argument("--rate", type=float, default=20.0, help="door scans per second")
     parser.add_argument("--port", type=int, default=0, help="default: a free loopback port")
-    parser.add_argument("--reuse", action="store_true", help="keep the region seeded by an earlier run")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the region seeded by an earlier run (run both with the same "
+        "KEY_ENCRYPTION_KEY in the environment: the region's signing key is sealed with it)",
+    )
     parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--repeat", type=int, default=1, help="downloads of each format, interleaved")
     args = parser.parse_args()
+    if args.reuse and "KEY_ENCRYPTION_KEY" not in os.environ:
+        parser.error("--reuse needs the KEY_ENCRYPTION_KEY the region was seeded with")
     seeded = reset_and_seed(args)
     args.port = args.port or free_port()
     server = start_gunicorn(args.port, _env(args))
@@ -378,20 +386,30 @@ def main() -> None:
         door.start()
         time.sleep(5)
         quiet = (time.perf_counter() - 5, time.perf_counter())
+        pace_before = machine_pace()
         results = []
-        for fmt in args.formats.split(","):
-            started = time.perf_counter()
-            result = download(args.port, cookie, fmt)
-            result["door"] = door.window(started, time.perf_counter())
-            results.append(result)
-            time.sleep(2)
+        meter = CpuMeter(args.port)
+        # This database's backends only: other databases on the same server are not the export's.
+        meter.needles["postgres"] = f" {urllib.parse.urlsplit(args.database_url).path.lstrip('/')} ".encode()
+        for _ in range(args.repeat):
+            for fmt in args.formats.split(","):
+                started = time.perf_counter()
+                meter.start()
+                result = download(args.port, cookie, fmt)
+                result["cpu"] = meter.stop()  # the door's 20 scans a second included (~2 % of a core)
+                result["door"] = door.window(started, time.perf_counter())
+                results.append(result)
+                time.sleep(2)
         door.stop.set()
         door.join()
+        pace = f"{pace_before:.0f} / {machine_pace():.0f} ms before / after (bench.common.machine_pace)"
+        print(f"machine pace {pace}; load average {os.getloadavg()[0]:.1f}")
         print(f"door alone:              {_percentiles(door.window(*quiet))}")
         for r in results:
+            cpu = f"gunicorn {r['cpu']['gunicorn']:.2f} s + PostgreSQL {r['cpu']['postgres']:.2f} s"
             print(f"{r['format'].upper():4} {seeded['rows']} rows: "
-                  f"first byte {r['first_byte_s'] * 1000:.0f} ms, "
-                  f"all {r['total_s']:.2f} s, {r['bytes'] / 2**20:.1f} MiB, {r['lines']} lines")  # fmt: skip
+                  f"first byte {r['first_byte_s'] * 1000:.0f} ms, all {r['total_s']:.2f} s, "
+                  f"{r['bytes'] / 2**20:.1f} MiB, {r['lines']} lines; CPU {cpu}")  # fmt: skip
             print(f"door during {r['format'].upper():4} export: {_percentiles(r['door'])}")
     finally:
         stop_gunicorn(server)

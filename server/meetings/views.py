@@ -16,7 +16,7 @@ from server.errors import DomainError, Invalid
 from server.extensions import db, limiter
 from server.meetings import services
 from server.meetings.models import ConnectionPoint, ParentMeeting
-from server.reports import exports
+from server.reports import exports, tables
 from server.reports.audit import record_export
 from server.reports.scope import scope_of
 from server.reports.views import download_response, table_files
@@ -190,8 +190,8 @@ def submit(meeting_id: int):
 
 
 FORM_COLUMNS = [
-    exports.Column("Муниципалитет", 26),
-    exports.Column("Школа", 40),
+    tables.MUNICIPALITY,
+    tables.SCHOOL,
     exports.Column("Место подключения", 30),
     exports.Column("Ответственный", 30),
     exports.Column("Телефон", 18),

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from server.reports.exports import Column, Kind, Table
-from server.reports.participants import Participant, Status
+from server.reports.participants import STATUS_LABELS, Status
+
+SCHOOL = Column("Школа", 40)
+MUNICIPALITY = Column("Муниципалитет", 26)
+STUDENT_COLUMNS = [Column("ФИО", 36), Column("Класс", 8), SCHOOL, MUNICIPALITY]
+# The figures of a row of the attendance summary, in the order `_figures` gives them.
+FIGURE_COLUMNS = [
+    Column("Записано", 11, Kind.INT),
+    Column("Пришли", 10, Kind.INT),
+    Column("Не пришли", 10, Kind.INT),
+    Column("Отменено", 10, Kind.INT),
+    Column("Явка, %", 9, Kind.NUMBER),
+]
 
 PARTICIPANT_COLUMNS = [
-    Column("ФИО", 36),
-    Column("Класс", 8),
-    Column("Школа", 40),
-    Column("Муниципалитет", 26),
+    *STUDENT_COLUMNS,
     Column("Мероприятие", 40),
     Column("Дата мероприятия", 18, Kind.DATETIME),
     Column("Площадка", 36),
@@ -22,36 +31,32 @@ PARTICIPANT_COLUMNS = [
 ]
 
 
-def participants_table(rows: Iterable[Participant]) -> Table:
-    admitted = {"n": 0}
+def participants_table(rows: Iterable[tuple]) -> Table:
+    """The participants form from `participants.export_rows`; the totals row counts who came."""
+    came = {str(STATUS_LABELS[Status.ADMITTED]), str(STATUS_LABELS[Status.LEFT])}
+    admitted = 0
 
-    def row_of(p: Participant) -> tuple:
-        if p.status in (Status.ADMITTED, Status.LEFT):
-            admitted["n"] += 1
-        return (
-            p.full_name, p.class_label, p.school, p.municipality, p.event, p.starts_at, p.venue,
-            p.format_label, p.admitted_at, p.how, p.status_label,
-        )  # fmt: skip
+    def counted() -> Iterator[tuple]:
+        nonlocal admitted
+        for row in rows:
+            if row[-1] in came:
+                admitted += 1
+            yield row
 
     def totals(count: int, sums: list) -> tuple:
-        return (f"Итого: {count}", None, None, None, None, None, None, None, None, None,
-                f"пришли: {admitted['n']}")  # fmt: skip
+        return (f"Итого: {count}", *[None] * 9, f"пришли: {admitted}")
 
-    return Table("Участники", PARTICIPANT_COLUMNS, (row_of(p) for p in rows), totals=totals)
+    return Table("Участники", PARTICIPANT_COLUMNS, counted(), totals=totals)
 
 
 SUMMARY_COLUMNS = [
     Column("Уровень", 14),
     Column("Муниципалитет", 28),
-    Column("Школа", 40),
+    SCHOOL,
     Column("Класс", 10),
     Column("Квота", 9, Kind.INT),
     Column("Занято по квоте", 10, Kind.INT),
-    Column("Записано", 11, Kind.INT),
-    Column("Пришли", 10, Kind.INT),
-    Column("Не пришли", 10, Kind.INT),
-    Column("Отменено", 10, Kind.INT),
-    Column("Явка, %", 9, Kind.NUMBER),
+    *FIGURE_COLUMNS,
 ]
 
 
@@ -88,11 +93,7 @@ VENUE_COLUMNS = [
     Column("Дата", 18, Kind.DATETIME),
     Column("Формат", 10),
     Column("Мест", 8, Kind.INT),
-    Column("Записано", 11, Kind.INT),
-    Column("Пришли", 10, Kind.INT),
-    Column("Не пришли", 10, Kind.INT),
-    Column("Отменено", 10, Kind.INT),
-    Column("Явка, %", 9, Kind.NUMBER),
+    *FIGURE_COLUMNS,
 ]
 
 
@@ -111,33 +112,29 @@ def venues_table(summary: dict) -> Table:
     return Table("Площадки и мероприятия", VENUE_COLUMNS, rows(), totals=totals)
 
 
-SEASON_STUDENT_COLUMNS = [
-    Column("ФИО", 36),
-    Column("Класс", 8),
-    Column("Школа", 40),
-    Column("Муниципалитет", 26),
+SEASON_COUNT_COLUMNS = [
     Column("Проб записано", 10, Kind.INT),
     Column("Очно", 8, Kind.INT),
     Column("Онлайн", 8, Kind.INT),
+]
+SEASON_STUDENT_COLUMNS = [
+    *STUDENT_COLUMNS,
+    *SEASON_COUNT_COLUMNS,
     Column("Посетил", 9, Kind.INT),
     Column("Лимит проб", 9),
     Column("Лимит очных", 9),
     Column("Итог", 20),
 ]
 SEASON_TOTAL_COLUMNS = [
-    Column("Школа", 40),
-    Column("Муниципалитет", 26),
     Column("Учеников", 10, Kind.INT),
-    Column("Проб записано", 10, Kind.INT),
-    Column("Очно", 8, Kind.INT),
-    Column("Онлайн", 8, Kind.INT),
+    *SEASON_COUNT_COLUMNS,
     Column("Посетили", 9, Kind.INT),
     Column("Исчерпали лимит", 10, Kind.INT),
 ]
 
 
 def season_tables(season: dict) -> list[Table]:
-    limit, in_person_limit = season["limit"], season["in_person_limit"]
+    limits = (season["limit"], season["in_person_limit"])
     students = Table(
         "Ученики",
         SEASON_STUDENT_COLUMNS,
@@ -151,8 +148,7 @@ def season_tables(season: dict) -> list[Table]:
                 r.in_person,
                 r.online,
                 r.attended,
-                limit,
-                in_person_limit,
+                *limits,
                 r.verdict,
             )
             for r in season["students"]
@@ -161,12 +157,12 @@ def season_tables(season: dict) -> list[Table]:
     counted = ("students", "trials", "in_person", "online", "attended", "at_limit")
     schools = Table(
         "Школы",
-        SEASON_TOTAL_COLUMNS,
+        [SCHOOL, MUNICIPALITY, *SEASON_TOTAL_COLUMNS],
         ((s["name"], s["municipality"], *(s[k] for k in counted)) for s in season["schools"]),
     )
     municipalities = Table(
         "Муниципалитеты",
-        [Column("Муниципалитет", 30), *SEASON_TOTAL_COLUMNS[2:]],
+        [Column("Муниципалитет", 30), *SEASON_TOTAL_COLUMNS],
         ((m["name"], *(m[k] for k in counted)) for m in season["municipalities"]),
     )
     return [students, schools, municipalities]

@@ -39,8 +39,8 @@ from server.reports.participants import (
     Filters,
     Status,
     count_participants,
+    export_rows,
     participants,
-    stream_participants,
 )
 from server.reports.scheduled import set_subscriptions, subscriptions_of
 from server.reports.scope import ScopeKind, scope_of
@@ -173,7 +173,7 @@ def participants_export(fmt: str):
     record_export("participants", fmt, scope, filters.audit(), rows=rows)
 
     def chunks():
-        table = tables.participants_table(stream_participants(scope, filters, tz, now))
+        table = tables.participants_table(export_rows(scope, filters, tz, now))
         yield from table_files(fmt, [table])
 
     return download_response(chunks(), fmt, f"Участники {now.astimezone(tz):%Y-%m-%d}")

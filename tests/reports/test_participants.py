@@ -77,6 +77,9 @@ def test_each_role_sees_only_its_scope(client, world):
         login(client, logins[role])
         html = client.get("/yaroslavl/reports/participants").get_data(as_text=True)
         assert sorted(r.split(" ")[0] for r in _rows(html)) == surnames, role
+        # The streamed export holds the same students (and not region B's look-alike Семёнов).
+        lines = client.get("/yaroslavl/reports/participants.csv").data.decode("utf-8-sig").splitlines()[1:-1]
+        assert sorted(line.split(" ")[0] for line in lines) == surnames, role
 
 
 def test_a_narrow_role_cannot_open_anothers_page(client, world):
