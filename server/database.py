@@ -153,6 +153,16 @@ def after_commit(work: Work, callback: Callable[[], None]) -> None:
     work.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
+def transaction_ended(session: Session) -> bool:
+    """Whether a session's `after_commit`/`after_rollback` is the end of its transaction.
+
+    SQLAlchemy fires both for a savepoint too (`refusal_undone`): a hook that hands committed rows to
+    the job queue must wait for the outer commit; on SQLite an immediate-mode task run at a savepoint
+    waits for the very write lock its caller holds, and a worker would look for rows not yet committed.
+    """
+    return not session.in_nested_transaction()
+
+
 @contextmanager
 def refusal_undone() -> Iterator[None]:
     """A service call whose refusal (a `DomainError`) a page shows instead of failing: what the call

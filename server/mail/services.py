@@ -22,7 +22,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from server.database import insert_on_conflict, utcnow
+from server.database import insert_on_conflict, transaction_ended, utcnow
 from server.extensions import db
 from server.mail.models import MailAttachment, MailStatus, MailSuppression, OutgoingMail
 
@@ -262,6 +262,8 @@ def enqueue_sends(mail_ids: list[int]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
+    if not transaction_ended(session):
+        return  # a savepoint: the rows are not committed yet
     waiting = session.info.pop(PENDING_SENDS, None)
     if waiting:
         enqueue_sends(waiting)
@@ -269,7 +271,8 @@ def _enqueue_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_SENDS, None)
+    if transaction_ended(session):  # a savepoint's rollback leaves what was queued before it
+        session.info.pop(PENDING_SENDS, None)
 
 
 def outbox_rows(*, status: str | None = None, limit: int = 200) -> list[OutgoingMail]:

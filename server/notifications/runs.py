@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.catalog.models import Event
 from server.checkins.models import Checkin, ScanResult
-from server.database import insert_on_conflict, utcnow
+from server.database import insert_on_conflict, transaction_ended, utcnow
 from server.extensions import db
 from server.jobs import region_task
 from server.mail.services import Mail, queue_mails
@@ -73,6 +73,8 @@ def enqueue_runs(runs: list[tuple[int, int]]) -> None:
 
 @sa_event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
+    if not transaction_ended(session):
+        return  # a savepoint: the rows are not committed yet
     waiting = session.info.pop(PENDING_RUNS, None)
     if waiting:
         enqueue_runs(waiting)
@@ -80,7 +82,8 @@ def _enqueue_after_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(PENDING_RUNS, None)
+    if transaction_ended(session):  # a savepoint's rollback leaves what was queued before it
+        session.info.pop(PENDING_RUNS, None)
 
 
 @region_task()
