@@ -25,12 +25,13 @@ def _evening(world) -> datetime:
 
 
 def _tomorrow_at(world, region_slug: str, hour: int) -> datetime:
-    """Tomorrow at `hour` in Europe/Moscow (Yaroslavl) as UTC."""
+    """The day after `_evening`'s date, at `hour` in the region's own time. Counted from Moscow's
+    date: from 16:00 UTC Irkutsk already lives in the next day, and its «tomorrow» would be a day late."""
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo("Europe/Moscow" if region_slug == "yaroslavl" else "Asia/Irkutsk")
-    local_tomorrow = (utcnow().astimezone(tz) + timedelta(days=1)).date()
-    return datetime.combine(local_tomorrow, time(hour), tzinfo=tz)
+    tomorrow = (utcnow().astimezone(ZoneInfo("Europe/Moscow")) + timedelta(days=1)).date()
+    return datetime.combine(tomorrow, time(hour), tzinfo=tz)
 
 
 def test_confirmation_reaches_smtp_with_the_ticket_pdf_ics_and_a_working_link(
