@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
@@ -24,11 +25,27 @@ def _english() -> bool:
     return has_request_context() and str(get_locale()) == "en"
 
 
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+def _outside_a_region() -> bool:
+    from flask import has_app_context
+
+    return not has_app_context() or g.get("tenant") is None
+
+
 def local(moment: datetime | None) -> datetime | None:
-    tenant = g.get("tenant")
-    if moment is None or tenant is None:
+    """In the region's time; outside a region (the operator's pages, the profile) in Moscow time,
+    which `datetime_ru` and `time_ru` then say («МСК»): never UTC passed off as local time."""
+    if moment is None:
         return moment
-    return moment.astimezone(tenant.tz)
+    return moment.astimezone(MOSCOW if _outside_a_region() else g.tenant.tz)
+
+
+def _moscow_mark() -> str:
+    if not _outside_a_region():
+        return ""
+    return " MSK" if _english() else " МСК"
 
 
 def datetime_ru(moment: datetime | None) -> str:
@@ -37,13 +54,19 @@ def datetime_ru(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     if _english():
-        return f"{WEEKDAYS_EN[moment.weekday()]}, {MONTHS_EN[moment.month - 1]} {moment.day}, {moment:%H:%M}"
-    return f"{moment.day} {MONTHS[moment.month - 1]}, {WEEKDAYS[moment.weekday()]}, {moment:%H:%M}"
+        return (
+            f"{WEEKDAYS_EN[moment.weekday()]}, {MONTHS_EN[moment.month - 1]} {moment.day}, {moment:%H:%M}"
+            + _moscow_mark()
+        )
+    return (
+        f"{moment.day} {MONTHS[moment.month - 1]}, {WEEKDAYS[moment.weekday()]}, {moment:%H:%M}"
+        + _moscow_mark()
+    )
 
 
 def time_ru(moment: datetime | None) -> str:
     moment = local(moment)
-    return "—" if moment is None else f"{moment:%H:%M}"
+    return "—" if moment is None else f"{moment:%H:%M}{_moscow_mark()}"
 
 
 def date_ru(moment: datetime | None) -> str:

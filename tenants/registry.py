@@ -24,3 +24,14 @@ def regions() -> dict[str, Region]:
 
 def region(slug: str) -> Region | None:
     return regions().get(slug)
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The time zones the subjects live in, west to east (a region picks one of these)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    zones = {r.timezone for r in regions().values()}
+    return tuple(sorted(zones, key=lambda zone: (now.astimezone(ZoneInfo(zone)).utcoffset(), zone)))

@@ -396,11 +396,6 @@ def pytest_sessionfinish(session, exitstatus):
 # what each shows). Listed here, in one place, so the suite is green for what holds and these stay in
 # sight; each is to be mended and taken off this list, never left to grow.
 KNOWN_BROKEN = {
-    # the crawl through gunicorn finds English on Russian pages: raw time-zone ids, the audit log's
-    # raw details, the profile's curl example; no 5xx
-    "tests/foundation/test_crawl.py::test_every_role_crawls_every_page_and_download_through_gunicorn",
-    # the attendance report and the event page are wider than a phone
-    "tests/foundation/test_phone_width.py::test_no_staff_page_scrolls_sideways_at_390_px_and_the_menu_collapses",
     # the door app answers JSON nested 100,000 deep otherwise than the Flask API
     "tests/hardening/test_bad_input.py::test_json_nested_100000_deep_is_invalid_not_a_crash"
     "[/api/v1/yaroslavl/checkins]",
@@ -412,7 +407,6 @@ KNOWN_BROKEN = {
     # Core SQL not yet built by `tenants.scoping.regional` (the tenancy guard refuses it)
     "tests/privacy/test_logs.py::test_a_database_error_is_logged_without_the_values_it_was_given",
     "tests/privacy/test_retention.py::test_region_export_holds_its_data_without_private_keys_and_delete_removes_it",
-    "tests/tickets/test_browser.py::test_school_uploads_a_cp1251_class_list_sees_each_rows_problem_and_registers_the_rest",
 }
 
 

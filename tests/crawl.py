@@ -28,7 +28,8 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter, PathConv
 
 # --- pages: visible text and links ----------------------------------------------------------------
 
-_SKIP_TEXT = {"script", "style", "template", "svg", "noscript"}
+# Code samples (<code>, <pre>) are shown as they must be typed, in the language of the machine.
+_SKIP_TEXT = {"script", "style", "template", "svg", "noscript", "code", "pre"}
 _TEXT_ATTRIBUTES = ("title", "placeholder", "alt", "aria-label")
 _LINKS = {"a": "href", "link": "href", "img": "src", "script": "src", "iframe": "src"}
 
@@ -371,8 +372,15 @@ class Crawl:
                 english = english_on_page(page, self.data)
                 if english:
                     problem = f"English on a Russian page: {sorted(set(english))[:12]}"
-        elif kind not in ("application/json", "text/css", "text/javascript", "image/png",
-                          "image/svg+xml", "application/manifest+json", "application/javascript"):
+        elif kind not in (
+            "application/json",
+            "text/css",
+            "text/javascript",
+            "image/png",
+            "image/svg+xml",
+            "application/manifest+json",
+            "application/javascript",
+        ):
             problem = check_download(response)
             self.opened[kind] = self.opened.get(kind, 0) + (problem is None)
         problem = problem or (self.extra_check(path, response) if self.extra_check else None)

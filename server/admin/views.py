@@ -14,7 +14,9 @@ from server.accounts.models import ROLE_LABELS
 from server.admin import services
 from server.errors import DomainError
 from server.extensions import db
+from server.formatting import zone_name
 from tenants.models import Tenant
+from tenants.registry import time_zones
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -22,7 +24,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 class RegionForm(FlaskForm):
     slug = SelectField(_l("Субъект РФ"), validators=[DataRequired(_l("Выберите субъект."))])
     name = StringField(_l("Название"), validators=[Optional(), Length(max=200)])
-    timezone = StringField(_l("Часовой пояс (IANA)"), validators=[Optional(), Length(max=64)])
+    # the service names an unknown zone in Russian (the choice list is what the page offers)
+    timezone = SelectField(_l("Часовой пояс"), validators=[Optional()], validate_choice=False)
     coordinators = TextAreaField(
         _l("Первые координаторы: адреса почты, по одному в строке"), validators=[Length(max=5000)]
     )
@@ -65,6 +68,7 @@ def new_region():
     form = RegionForm()
     entries = services.free_registry_entries()
     form.slug.choices = [("", "—")] + [(r.slug, f"{r.code} · {r.name}") for r in entries]
+    form.timezone.choices = [("", _("как в справочнике"))] + [(z, zone_name(z)) for z in time_zones()]
     if request.method == "GET" and request.args.get("slug"):
         chosen = next((r for r in entries if r.slug == request.args["slug"]), None)
         if chosen is not None:

@@ -7,14 +7,16 @@ filter reads only its sources, newest first, at most `LIMIT` lines.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from server.accounts.models import User
+from server.accounts.models import ROLE_LABELS, User
 from server.audit.models import AuditEntry
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
 from server.extensions import db
@@ -34,9 +36,19 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "users": (
         _l("Пользователи и роли"),
         (
-            "user.invite", "user.invite_resend", "user.accept_invitation", "user.change_role",
-            "user.deactivate", "user.reactivate", "user.role_granted", "user.role_revoked",
-            "user.created", "region.create", "region.suspend", "region.resume", "region.operator",
+            "user.invite",
+            "user.invite_resend",
+            "user.accept_invitation",
+            "user.change_role",
+            "user.deactivate",
+            "user.reactivate",
+            "user.role_granted",
+            "user.role_revoked",
+            "user.created",
+            "region.create",
+            "region.suspend",
+            "region.resume",
+            "region.operator",
         ),
     ),
     "consent": (_l("Согласия: даны и отозваны"), ("consent.withdrawn",)),
@@ -69,6 +81,10 @@ ACTION_LABELS = {
     "consent.withdrawn": _l("согласие отозвано"),
     "privacy.erased": _l("данные удалены"),
     "keys.rotated": _l("ключ подписи сменён"),
+    "kiosk.search": _l("поиск по фамилии на киоске"),
+    "event.cancelled": _l("событие отменено"),
+    "mail.settings": _l("настройки писем изменены"),
+    "schools.import": _l("импорт школ"),
 }
 
 OBJECT_LABELS = {
@@ -80,22 +96,80 @@ OBJECT_LABELS = {
     "membership": _l("роль"),
     "signing_key": _l("ключ подписи"),
     "tenant": _l("регион"),
+    "report": _l("отчёт"),
+    "school": _l("школа"),
+    "user": _l("пользователь"),
+    "mail_settings": _l("настройки писем"),
 }
 
+_EVENT = lazy_ngettext("событие", "событий", 1)
+_VENUE = lazy_ngettext("площадка", "площадок", 1)
+
+# What an entry's details hold, by key: the log shows these words, never the stored JSON.
 DETAIL_LABELS = {
     "by": _l("кем"),
-    "event_id": lazy_ngettext("событие", "событий", 1),
+    "event_id": _EVENT,
+    "event": _EVENT,
     "tickets": _l("билеты"),
+    "ticket_ids": _l("найдены билеты"),
+    "letters": _l("букв в запросе"),
     "reason": _l("основание"),
     "cancelled": _l("отменено"),
     "key_id": _l("ключ"),
     "role": _l("роль"),
     "target_user_id": _l("пользователь"),
+    "member_user_id": _l("пользователь"),
     "format": _l("формат"),
     "rows": _l("строк"),
     "via": _l("через"),
-    "venue_id": lazy_ngettext("площадка", "площадок", 1),
+    "venue_id": _VENUE,
+    "venue": _VENUE,
+    "municipality_id": _l("муниципалитет"),
+    "municipality": _l("муниципалитет"),
+    "school_id": _l("школа"),
+    "school": _l("школа"),
+    "report": _l("отчёт"),
+    "scope": _l("охват"),
+    "filters": _l("фильтры"),
+    "before": _l("было"),
+    "after": _l("стало"),
+    "grade": _l("параллель"),
+    "class": _l("класс"),
+    "status": _l("статус"),
+    "q": _l("фамилия начинается с"),
+    "from": _l("с"),
+    "to": _l("по"),
+    "programme": _l("программа"),
+    "meeting": _l("собрание"),
+    "created": _l("создано школ"),
+    "updated": _l("обновлено школ"),
+    "municipalities": _l("создано муниципалитетов"),
+    "invited": _l("приглашено"),
 }
+# Keys whose value is the id of a row: shown as «№ 7».
+_ID_KEYS = {
+    "event_id", "event", "venue_id", "venue", "municipality_id", "municipality", "school_id", "school",
+    "target_user_id", "member_user_id", "key_id", "meeting",
+}  # fmt: skip
+# Stored values (enum values, codes) by key, in words; packages above this one add theirs
+# (`name_detail_values`) so the audit log needs none of their modules.
+DETAIL_VALUES: dict[str, dict[str, Any]] = {
+    "role": {role.value: label for role, label in ROLE_LABELS.items()},
+    "format": {"csv": "CSV", "xlsx": "XLSX", "pdf": "PDF", "email": _l("письмо на почту")},
+    "via": {"cli": _l("командную строку сервера")},
+    "kind": {
+        "region": _l("весь регион"),
+        "municipality": _l("муниципалитет"),
+        "school": _l("школа"),
+        "venue": _VENUE,
+    },
+}
+
+
+def name_detail_values(key: str, labels: Mapping[Any, Any]) -> None:
+    """Words for the values a package stores under `key` in an entry's details (at import time)."""
+    DETAIL_VALUES.setdefault(key, {}).update({str(value): label for value, label in labels.items()})
+
 
 ADMISSION_LABELS = {
     AdmissionMethod.SCAN: _l("проход по QR на киоске"),
@@ -191,13 +265,51 @@ def _by(value: str) -> str:
     return value
 
 
-def _details(entry: AuditEntry) -> str:
-    def plain(key: str, value) -> str:
-        if key == "by":
-            return _by(str(value))
-        return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+Names = Mapping[str, Mapping[Any, str]]  # by detail key: row id → the row's name, where the page knows it
 
-    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {plain(k, v)}" for k, v in (entry.details or {}).items())
+
+def detail_value(key: str, value: Any, names: Names | None = None) -> str:
+    """One detail's value as a person reads it: ids with «№» (or the name the page knows), codes in
+    words, nested details in brackets, «—» for what was not given."""
+    if key == "by":
+        return _by(str(value))
+    if isinstance(value, bool):
+        return gettext("да") if value else gettext("нет")
+    if isinstance(value, list):  # of ids (tickets); a number alone is a count
+        return (
+            ", ".join(f"№ {v}" if isinstance(v, int) else detail_value(key, v, names) for v in value) or "—"
+        )
+    if isinstance(value, dict):
+        if key == "scope":  # the report's scope: its kind and, below the region, its id
+            kind = value.get("kind")
+            words = str(DETAIL_VALUES["kind"].get(str(kind), kind))
+            if kind == "region" or value.get("id") is None:
+                return words
+            return f"{words} {detail_value(str(kind), value['id'], names)}"
+        shown = {k: v for k, v in value.items() if v is not None}
+        return f"({detail_text(shown, names, ', ')})" if shown else "—"
+    if value is None:
+        return "—"
+    words = DETAIL_VALUES.get(key, {}).get(str(value))
+    if words is not None:
+        return str(words)
+    if key in _ID_KEYS and (isinstance(value, int) or str(value).isdigit()):
+        known = (names or {}).get(key.removesuffix("_id"), {})
+        return known.get(int(value)) or f"№ {value}"
+    return str(value)
+
+
+def detail_text(details: Mapping[str, Any], names: Names | None = None, separator: str = "; ") -> str:
+    """An entry's details (or a report's filters) as «label: value» pairs; what is None is left out."""
+    return separator.join(
+        f"{DETAIL_LABELS.get(key, key)}: {detail_value(key, value, names)}"
+        for key, value in details.items()
+        if value is not None
+    )
+
+
+def _details(entry: AuditEntry) -> str:
+    return detail_text(entry.details or {})
 
 
 def _entry_actor(entry: AuditEntry, user: User | None, kiosk: Kiosk | None) -> str:
@@ -225,7 +337,7 @@ def _entries(since, until, actions: tuple[str, ...] | None) -> list[Line]:
             str(ACTION_LABELS.get(entry.action, entry.action)),
             f"{OBJECT_LABELS.get(entry.object_type, entry.object_type)} № {entry.object_id}"
             if entry.object_id is not None
-            else entry.object_type,
+            else str(OBJECT_LABELS.get(entry.object_type, entry.object_type)),
             _entry_actor(entry, user, kiosk),
             _details(entry),
         )

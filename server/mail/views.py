@@ -23,9 +23,27 @@ STATUS_LABELS = {
 }
 
 
+# What each kind of letter is, as the outbox names it (the stored kind is a code).
+KIND_LABELS = {
+    "confirmation": _l("подтверждение записи"),
+    "ticket_cancelled": _l("билет отменён"),
+    "ticket_moved": _l("билет перенесён"),
+    "reminder": _l("напоминание о событии"),
+    "event_changed": _l("событие изменилось"),
+    "event_cancelled": _l("событие отменено"),
+    "find_ticket": _l("ссылка на билет"),
+    "class_sheet": _l("список класса для школы"),
+    "school_summary": _l("итоги для школы"),
+    "account_invitation": _l("приглашение в систему"),
+    "password_reset": _l("восстановление пароля"),
+    "report_daily": _l("сводка за день"),
+    "report_weekly": _l("сводка за неделю"),
+}
+
+
 @bp.context_processor
 def _labels():
-    return {"status_labels": STATUS_LABELS}
+    return {"status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS}
 
 
 def _platform_admin_only() -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.audit.queries import name_detail_values
 from server.audit.services import record
 from server.downloads import download
 from server.extensions import db, limiter
@@ -26,6 +27,7 @@ REASON_LABELS = {
     ErasureReason.WRITTEN_REQUEST: "письменное заявление",
     ErasureReason.RETENTION: "истёк срок хранения",
 }
+name_detail_values("reason", REASON_LABELS)  # the audit log's «основание»
 
 
 @bp.get("/personal-data")

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from server.accounts.auth import STAFF, page_principal, roles_required
 from server.accounts.models import Role, User
 from server.audit.models import AuditEntry
+from server.audit.queries import detail_text, detail_value
 from server.catalog.models import Event, School, Venue
 from server.catalog.services import list_municipalities, list_venues, schools_query
 from server.database import utcnow
@@ -271,7 +272,14 @@ def export_log():
         "municipality": {m.id: m.name for m in list_municipalities()},
         "venue": {v.id: v.name for v in list_venues()},
     }
-    return render_template("reports/exports.html", entries=entries, labels=REPORT_LABELS, names=names)
+    return render_template(
+        "reports/exports.html",
+        entries=entries,
+        labels=REPORT_LABELS,
+        names=names,
+        detail_text=detail_text,
+        detail_value=detail_value,
+    )
 
 
 def _statuses() -> list[tuple[str, str]]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
 from server.accounts.models import Role
+from server.accounts.services import find_user
 from server.audit.models import AuditEntry
 from server.extensions import db
 from tenants.models import Tenant
@@ -100,6 +103,21 @@ def test_region_list_shows_size_and_activity(app, client, world):
     # municipalities, schools, venues, people, events, tickets, week's tickets / check-ins
     assert cells[:6] == ["2", "2", "1", "0", "1", "2"] and cells[6].startswith("2 / 0")
     assert "Иркутская область" in page
+
+
+def test_region_list_names_time_zones_in_russian_and_shows_times_in_moscow_time_marked(app, client, world):
+    """The operator's pages belong to no region: a time there is Moscow time and says so, not UTC."""
+    email, _ = world.user(world.a, Role.COORDINATOR)
+    with app.app_context():
+        find_user(email).last_seen_at = datetime(2026, 11, 20, 7, 5, tzinfo=UTC)
+        db.session.commit()
+    _admin(app, client, world)
+    page = client.get("/admin/regions").get_data(as_text=True)
+    assert "20 ноября, пт, 10:05 МСК" in page
+    assert "Москва (МСК)" in page and "Europe/Moscow" not in page
+    assert "Europe/Moscow" not in client.get(f"/admin/regions/{world.a.id}").get_data(as_text=True)
+    english = client.get("/admin/regions?lang=en").get_data(as_text=True)
+    assert "Fri, November 20, 10:05 MSK" in english
 
 
 def test_admin_invites_a_coordinator_into_an_existing_region(app, client, world):

@@ -86,7 +86,8 @@ def test_platform_admin_creates_and_suspends_a_region(app, world, live_server, b
     page.click("text=Создать регион")
     page.select_option("select[name=slug]", "tomsk")
     assert page.input_value("input[name=name]") == "Томская область"  # filled from the registry
-    assert page.input_value("input[name=timezone]") == "Asia/Tomsk"
+    assert page.input_value("select[name=timezone]") == "Asia/Tomsk"  # shown as «Томск (МСК+4)»
+    assert page.inner_text("select[name=timezone] option:checked") == "Томск (МСК+4)"
     page.fill("textarea[name=coordinators]", "copp@tomsk.example.ru")
     shot(page, "accounts-admin-new-region")
     page.click("form button[type=submit]")

@@ -31,10 +31,18 @@ def test_a_new_get_route_is_crawled_with_real_ids_and_an_unknown_parameter_is_na
 def test_english_is_found_in_what_people_read_but_not_in_data_codes_or_scripts():
     page = read_page(
         '<html lang="ru"><title>Билеты</title><script>var x = "Submit";</script>'
-        '<p>Field required · PDF · ABCD-1234 · https://vk.com/video · coordinator@yaroslavl.demo</p>'
+        "<p>Field required · PDF · ABCD-1234 · https://vk.com/video · coordinator@yaroslavl.demo</p>"
         '<input type="submit" value="Save"><img alt="QR-код"><p>Колледж Tech Park</p></html>'
     )
     assert english_on_page(page, data={"Колледж Tech Park"}) == ["Field", "required", "Save"]
+
+
+def test_a_code_sample_is_typed_as_shown_but_the_words_around_it_are_read():
+    page = read_page(
+        '<html lang="ru"><p>Заголовок <code>Authorization: Bearer …</code>, токен показан один раз.</p>'
+        "<pre>curl -H 'Authorization: Bearer' https://propusk.example/api</pre><p>Token shown once</p></html>"
+    )
+    assert english_on_page(page) == ["Token", "shown", "once"]
 
 
 def test_a_download_name_must_be_ascii_with_the_real_name_beside_it():
@@ -43,8 +51,10 @@ def test_a_download_name_must_be_ascii_with_the_real_name_beside_it():
 
 
 def test_a_calendar_file_must_parse():
-    good = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:20261203T100000Z\r\nSUMMARY:Проба\r\n" \
+    good = (
+        "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nDTSTART:20261203T100000Z\r\nSUMMARY:Проба\r\n"
         " «Сварщик»\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     assert parse_ics(good)[0]["SUMMARY"] == "Проба«Сварщик»"
     with pytest.raises(ValueError):
         parse_ics(good.replace("END:VEVENT\r\n", ""))

@@ -9,6 +9,8 @@ import re
 import pytest
 
 from server.accounts.models import Role
+from server.accounts.services import find_user
+from server.extensions import db
 from tests.browser import needs_chromium, shot, sign_in
 
 pytestmark = needs_chromium
@@ -73,5 +75,35 @@ def test_no_staff_page_scrolls_sideways_at_390_px_and_the_menu_collapses(app, wo
             page.goto(f"{live_server}/yaroslavl/venues")
             shot(page, "phone-staff-venues")
         context.close()
+    # The platform operator's pages (/admin/…), as the operator.
+    email, _ = world.user(None, None)
+    with app.app_context():
+        find_user(email).is_platform_admin = True
+        db.session.commit()
+    context = browser.new_context(viewport={"width": WIDTH, "height": 844})
+    page = context.new_page()
+    sign_in(page, live_server, email)
+    admin_paths = _admin_paths(app, world.a.id)
+    assert len(admin_paths) >= 4
+    for path in admin_paths:
+        response = page.goto(live_server + path)
+        assert response.status == 200, path
+        seen += 1
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        if width > WIDTH:
+            too_wide.append(f"platform admin {path}: {width}px")
+    context.close()
     assert seen > 30
     assert not too_wide, too_wide
+
+
+def _admin_paths(app, region_id: int) -> list[str]:
+    """The operator's GET pages with the region's id; pages of one letter or file are the crawl's."""
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not rule.rule.startswith("/admin"):
+            continue
+        path = rule.rule.replace("<int:tenant_id>", str(region_id))
+        if "<" not in path and not path.endswith((".csv", ".html")):
+            paths.add(path)
+    return sorted(paths)

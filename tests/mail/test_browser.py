@@ -108,7 +108,7 @@ def test_parent_finds_the_ticket_and_declines_reminders(app, world, live_server,
     admin.wait_for_selector("text=Вложения")
     assert "ticket-" in admin.inner_text("dl") and ".ics" in admin.inner_text("dl")
     shot(admin, "mail-admin-message")
-    admin.click("text=Открыть HTML-версию")
+    admin.click("text=Открыть письмо с оформлением")
     admin.wait_for_timeout(500)
     html_page = admin.context.pages[-1]
     html_page.wait_for_selector("text=Открыть билет")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from datetime import timedelta
 
 import pytest
@@ -57,6 +58,22 @@ def test_mail_is_sent_only_after_commit_and_kept_without_mail_url(app, world):
     mail = _mail(app, mail_id)
     assert (mail.status, mail.delivered_via, mail.attempts) == ("sent", "kept", 1)
     assert "Здравствуйте, Иван" in mail.body_text and "https://propusk.example/t/abc" in mail.body_html
+
+
+def test_mail_queued_inside_a_savepoint_waits_for_the_outer_commit(app, world):
+    """SQLAlchemy reports a savepoint's release or rollback as a commit or rollback: a mail queued in
+    a request whose service call runs in a savepoint (a refusal undone) is sent after the request's
+    own commit; before it, on SQLite the task waited for the request's write lock (a hung page), and
+    a rolled-back savepoint dropped what the request had queued before it."""
+    with app.app_context(), tenant_scope(world.a.id):
+        before = _queue(world.a.id, n=1)
+        with db.session.begin_nested():
+            inside = _queue(world.a.id, n=2)
+        with suppress(ValueError), db.session.begin_nested():
+            _queue(world.a.id, n=3)
+            raise ValueError("refused")
+        db.session.commit()
+    assert _mail(app, before).status == _mail(app, inside).status == MailStatus.SENT
 
 
 def test_rolled_back_change_sends_nothing(app, world):
@@ -268,7 +285,7 @@ def test_platform_admin_reads_kept_mail_and_others_cannot(app, world, client):
     login(client, "root@example.ru")
     page = client.get("/admin/mail/").get_data(as_text=True)
     assert "Отправленные письма" in page and "Билет на «День открытых дверей»" in page
-    assert "MAIL_URL не задан" in page
+    assert "<code>MAIL_URL</code> не задан: письма не уходят наружу" in page
     one = client.get(f"/admin/mail/{mail_id}").get_data(as_text=True)
     assert "Здравствуйте, Иван" in one and "maria@example.ru" in one and "Билет.pdf" in one
     html = client.get(f"/admin/mail/{mail_id}/html")
