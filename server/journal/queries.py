@@ -20,6 +20,8 @@ from server.accounts.models import ROLE_LABELS, User
 from server.audit.models import AuditEntry
 from server.checkins.models import AdmissionMethod, Checkin, Kiosk, ScanResult
 from server.extensions import db
+from server.privacy.models import REASON_LABELS
+from server.reports.audit import REPORT_LABELS
 from server.tickets.models import CONSENT_METHOD_LABELS, Consent
 
 LIMIT = 300
@@ -166,9 +168,8 @@ DETAIL_VALUES: dict[str, dict[str, Any]] = {
 }
 
 
-def name_detail_values(key: str, labels: Mapping[Any, Any]) -> None:
-    """Words for the values a package stores under `key` in an entry's details (at import time)."""
-    DETAIL_VALUES.setdefault(key, {}).update({str(value): label for value, label in labels.items()})
+for key, labels in (("report", REPORT_LABELS), ("reason", REASON_LABELS)):  # the report, the «основание»
+    DETAIL_VALUES[key] = {str(value): label for value, label in labels.items()}
 
 
 ADMISSION_LABELS = {

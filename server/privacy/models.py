@@ -40,3 +40,10 @@ class Erasure(TenantScoped, db.Model):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     keep_until: Mapped[datetime] = mapped_column()
+
+
+REASON_LABELS = {
+    ErasureReason.WITHDRAWAL: "отзыв согласия родителем на странице билета",
+    ErasureReason.WRITTEN_REQUEST: "письменное заявление",
+    ErasureReason.RETENTION: "истёк срок хранения",
+}

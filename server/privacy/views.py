@@ -8,12 +8,11 @@ from sqlalchemy import select
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
-from server.audit.queries import name_detail_values
 from server.audit.services import record
 from server.downloads import download
 from server.extensions import db, limiter
 from server.privacy import forms, services
-from server.privacy.models import ErasureReason
+from server.privacy.models import REASON_LABELS, ErasureReason
 from server.tickets import codes
 from server.tickets import services as tickets
 from server.tickets.consent import CONSENT_VERSION, operator_of
@@ -21,13 +20,6 @@ from server.tickets.models import SigningKey, Student
 from tenants.scoping import get_or_404
 
 bp = Blueprint("privacy", __name__, url_prefix="/<tenant>")
-
-REASON_LABELS = {
-    ErasureReason.WITHDRAWAL: "отзыв согласия родителем на странице билета",
-    ErasureReason.WRITTEN_REQUEST: "письменное заявление",
-    ErasureReason.RETENTION: "истёк срок хранения",
-}
-name_detail_values("reason", REASON_LABELS)  # the audit log's «основание»
 
 
 @bp.get("/personal-data")

@@ -21,19 +21,16 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from server.accounts.auth import STAFF, page_principal, roles_required
-from server.accounts.models import Role, User
-from server.audit.models import AuditEntry
-from server.audit.queries import detail_text, detail_value
+from server.accounts.models import Role
 from server.catalog.models import Event, School, Venue
-from server.catalog.services import list_municipalities, list_venues, schools_query
+from server.catalog.services import schools_query
 from server.database import utcnow
 from server.downloads import content_disposition
 from server.extensions import db, limiter
 from server.reports import exports, services, tables
-from server.reports.audit import EXPORT_ACTION, REPORT_LABELS, record_export
+from server.reports.audit import record_export
 from server.reports.models import Frequency
 from server.reports.participants import (
     STATUS_LABELS,
@@ -253,33 +250,6 @@ def season_export(fmt: str):
     record_export("trials_season", fmt, scope, filters.audit(), rows=len(season["students"]))
     first, last = season["season"]
     return download_response(table_files(fmt, sheets), fmt, f"Профпробы {first.year}-{last.year}")
-
-
-# --- the export log --------------------------------------------------------------------------------
-
-
-@bp.get("/reports/exports")
-@roles_required(Role.COORDINATOR)
-def export_log():
-    entries = db.session.execute(
-        select(AuditEntry, User.email, User.full_name)
-        .outerjoin(User, User.id == AuditEntry.actor_user_id)
-        .where(AuditEntry.action == EXPORT_ACTION)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(500)
-    ).all()
-    names = {
-        "municipality": {m.id: m.name for m in list_municipalities()},
-        "venue": {v.id: v.name for v in list_venues()},
-    }
-    return render_template(
-        "reports/exports.html",
-        entries=entries,
-        labels=REPORT_LABELS,
-        names=names,
-        detail_text=detail_text,
-        detail_value=detail_value,
-    )
 
 
 def _statuses() -> list[tuple[str, str]]:
