@@ -390,20 +390,9 @@ KNOWN_BROKEN = {
     "tests/foundation/test_crawl.py::test_every_role_crawls_every_page_and_download_through_gunicorn",
     # the attendance report and the event page are wider than a phone
     "tests/foundation/test_phone_width.py::test_no_staff_page_scrolls_sideways_at_390_px_and_the_menu_collapses",
-    # the door app answers JSON nested 100,000 deep otherwise than the Flask API
-    "tests/hardening/test_bad_input.py::test_json_nested_100000_deep_is_invalid_not_a_crash"
-    "[/api/v1/yaroslavl/checkins]",
-    # a file left open by the header tests' own app (ResourceWarning)
-    "tests/hardening/test_headers.py::test_behind_a_trusted_proxy_https_is_recognised",
-    "tests/hardening/test_headers.py::test_pages_and_json_are_not_stored_but_static_files_may_be",
-    "tests/hardening/test_upload_bounds.py::test_malformed_confirm_rows_are_refused_not_a_500[rows7]",
-    "tests/hardening/test_api_schemathesis.py::test_api_as_a_kiosk",
     # SQLite: the immediate job queue's task waits for the request's write lock
     "tests/mail/test_notifications.py::test_coordinator_cancels_an_event_after_confirming_and_families_are_told",
     "tests/mail/test_notifications.py::test_a_ticket_cancelled_by_the_school_and_one_moved_are_both_told",
-    # Core SQL not yet built by `tenants.scoping.regional` (the tenancy guard refuses it)
-    "tests/privacy/test_logs.py::test_a_database_error_is_logged_without_the_values_it_was_given",
-    "tests/privacy/test_retention.py::test_region_export_holds_its_data_without_private_keys_and_delete_removes_it",
     "tests/tickets/test_browser.py::test_school_uploads_a_cp1251_class_list_sees_each_rows_problem_and_registers_the_rest",
 }
 

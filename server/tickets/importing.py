@@ -113,7 +113,12 @@ def confirmed_rows(raw: str | None) -> list[Row]:
         raise Invalid(_BAD_ROWS, code="bad_rows") from None
     if not isinstance(data, list):
         raise Invalid(_BAD_ROWS, code="bad_rows")
-    check_row_count(len(data))
+    if len(data) > MAX_ROWS:  # the preview never holds more: the page's rows were changed on the way
+        raise Invalid(
+            f"Список учеников пришёл повреждённым: в нём {len(data)} строк, а за раз можно загрузить "
+            f"до {MAX_ROWS}. Загрузите файл ещё раз.",
+            code="too_many_rows",
+        )
     return [Row.from_dict(item) for item in data]
 
 

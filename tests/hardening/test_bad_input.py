@@ -102,15 +102,37 @@ def test_the_api_answers_bad_input_in_the_specs_form(app, client, world, door, c
     assert set(response.get_json()["error"]) >= {"code", "message"}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/yaroslavl/municipalities", "/api/v1/yaroslavl/checkins"])
-def test_json_nested_100000_deep_is_invalid_not_a_crash(client, door, path):
+@pytest.mark.parametrize(
+    ("path", "depth"),
+    [
+        ("/api/v1/yaroslavl/municipalities", 100_000),  # 200 KB: within the API's 256 KB, so parsed
+        ("/api/v1/yaroslavl/checkins", 2_000),  # 4 KB: as deep as the door's bound lets a body be
+    ],
+)
+def test_json_nested_past_the_parsers_depth_is_invalid_not_a_crash(client, door, path, depth):
     headers = door["kiosk"].headers if path.endswith("checkins") else door["coordinator"]
-    deep = "[" * 100_000 + "]" * 100_000
+    deep = "[" * depth + "]" * depth
 
     response = client.post(path, headers=headers, data=deep, content_type="application/json")
 
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_json_nested_100000_deep_is_past_the_doors_bound_413_in_the_specs_form(client, door):
+    """The door reads no more than a scan can be (4 KB): a bigger body is answered as the API answers
+    one past its own route's bound, unread."""
+    deep = "[" * 100_000 + "]" * 100_000
+
+    response = client.post(
+        "/api/v1/yaroslavl/checkins", headers=door["kiosk"].headers, data=deep, content_type="application/json"
+    )
+
+    assert response.status_code == 413
+    assert response.get_json()["error"] == {
+        "code": "too_large",
+        "message": "Слишком большой запрос: код и scan_id занимают меньше 4 КБ.",
+    }
 
 
 def test_a_code_carrying_an_id_past_integer_is_invalid_at_the_door(app, client, world, door):

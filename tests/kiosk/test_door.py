@@ -71,11 +71,13 @@ def test_strangers_to_the_door_get_401_or_404_as_before(client, world, door):
     no_token = client.post(path, json={"code": code})
     unknown_kiosk = client.post(path, json={"code": code}, headers=bearer("kk_" + "x" * 43))
     user_token = client.post(path, json={"code": code}, headers=bearer(coordinator_token))
+    no_ones_token = client.post(path, json={"code": code}, headers=bearer("pk_" + "x" * 43))
     unknown_region = client.post("/api/v1/atlantis/checkins", json={"code": code}, headers=kiosk.headers)
 
     assert (no_token.status_code, no_token.get_json()["error"]["code"]) == (401, "unauthenticated")
     assert (unknown_kiosk.status_code, unknown_kiosk.get_json()["error"]["code"]) == (401, "kiosk_revoked")
     assert (user_token.status_code, user_token.get_json()["error"]["code"]) == (404, "kiosk_only")
+    assert (no_ones_token.status_code, no_ones_token.get_json()["error"]["code"]) == (401, "invalid_token")
     assert unknown_region.status_code == 404
     assert scan(client, kiosk, code)["result"] == "ok"  # none of them admitted the ticket
 
