@@ -59,15 +59,18 @@ def _deletion_of(table: Table) -> Delete:
 
 
 _MEMBERSHIPS, _USERS = Membership.__table__, User.__table__
-_MEMBERS = select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id == bindparam(REGION))
 # The region's accounts, without password hashes or API tokens.
 _USERS_OF = regional(
-    select(*(_USERS.c[name] for name in USER_FIELDS)).where(_USERS.c.id.in_(_MEMBERS)).order_by(_USERS.c.id)
+    select(*(_USERS.c[name] for name in USER_FIELDS))
+    .where(
+        _USERS.c.id.in_(select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id == bindparam(REGION)))
+    )
+    .order_by(_USERS.c.id)
 )
 # Accounts of this region and of no other: the one question here about every region's rows.
 _ONLY_HERE = all_tenants(
     select(_USERS.c.id).where(
-        _USERS.c.id.in_(_MEMBERS),
+        _USERS.c.id.in_(select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id == bindparam(REGION))),
         _USERS.c.id.not_in(
             select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id != bindparam(REGION))
         ),

@@ -125,7 +125,10 @@ def test_json_nested_100000_deep_is_past_the_doors_bound_413_in_the_specs_form(c
     deep = "[" * 100_000 + "]" * 100_000
 
     response = client.post(
-        "/api/v1/yaroslavl/checkins", headers=door["kiosk"].headers, data=deep, content_type="application/json"
+        "/api/v1/yaroslavl/checkins",
+        headers=door["kiosk"].headers,
+        data=deep,
+        content_type="application/json",
     )
 
     assert response.status_code == 413
