@@ -129,11 +129,11 @@ def _init_extensions(app: Flask) -> None:
         if app.config.get("SOCKETIO_CORS_ORIGINS")
         else {}
     )
-    from server.live.publish import client_manager
     # Before the first `init_app`: Flask-SocketIO keeps a handler for every later app's server only
     # if it was declared while no server existed; declared after, it goes to that one server alone
     # and every other app in the process (tests, the worker) would refuse every `/live` connection.
     import server.live.sockets  # noqa: F401  (the /live namespace)
+    from server.live.publish import client_manager
 
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     manager = client_manager(queue)
