@@ -94,8 +94,10 @@ class Row:
             raise Invalid(_BAD_ROWS, code="bad_rows")
         line = data.get("line")
         texts = {name: data.get(name, "") for name in _TEXT_FIELDS}
-        if type(line) is not int or not 0 < line <= 1_000_000 or not all(
-            isinstance(v, str) for v in texts.values()
+        if (
+            type(line) is not int
+            or not 0 < line <= 1_000_000
+            or not all(isinstance(v, str) for v in texts.values())
         ):
             raise Invalid(_BAD_ROWS, code="bad_rows")
         return cls(line=line, **texts)
