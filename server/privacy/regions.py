@@ -8,6 +8,7 @@ removes the region row, which cascades to everything it owns, and the accounts t
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import zipfile
@@ -15,13 +16,13 @@ from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import Delete, Select, Table, bindparam, delete, select
 
 from server.accounts.models import Membership, User
 from server.audit.services import record
 from server.extensions import db
 from tenants.models import Tenant
-from tenants.scoping import tenant_scope
+from tenants.scoping import REGION, all_tenants, regional, tenant_scope
 
 log = logging.getLogger("propusk.privacy")
 
@@ -39,39 +40,63 @@ def _plain(value):
     return value
 
 
-def _region_tables():
+def _region_tables() -> list[Table]:
     return [table for table in db.metadata.sorted_tables if "tenant_id" in table.c]
 
 
+@functools.cache
+def _rows_of(table: Table) -> Select:
+    """One table's rows of the region (never its private keys): built once per table, bound to
+    `:tenant_id`, so the tenancy guard refuses it without a region."""
+    hidden = NEVER_EXPORTED.get(table.name, set())
+    columns = [c for c in table.c if c.name not in hidden]
+    return regional(select(*columns).order_by(*table.primary_key), table)
+
+
+@functools.cache
+def _deletion_of(table: Table) -> Delete:
+    return regional(delete(table), table)
+
+
+_MEMBERSHIPS, _USERS = Membership.__table__, User.__table__
+# The region's accounts, without password hashes or API tokens.
+_USERS_OF = regional(
+    select(*(_USERS.c[name] for name in USER_FIELDS))
+    .where(
+        _USERS.c.id.in_(select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id == bindparam(REGION)))
+    )
+    .order_by(_USERS.c.id)
+)
+# Accounts of this region and of no other: the one question here about every region's rows.
+_ONLY_HERE = all_tenants(
+    select(_USERS.c.id).where(
+        _USERS.c.id.in_(select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id == bindparam(REGION))),
+        _USERS.c.id.not_in(
+            select(_MEMBERSHIPS.c.user_id).where(_MEMBERSHIPS.c.tenant_id != bindparam(REGION))
+        ),
+        _USERS.c.is_platform_admin.is_(False),
+    )
+)
+
+
+def _jsonl(rows) -> tuple[str, int]:
+    lines = [json.dumps({k: _plain(v) for k, v in row._mapping.items()}, ensure_ascii=False) for row in rows]
+    return "\n".join(lines) + ("\n" if lines else ""), len(lines)
+
+
 def export_region(tenant: Tenant, path: Path) -> dict[str, int]:
-    """Write the ZIP; answers rows per table. Plain SQL naming the region (a whole-table dump)."""
+    """Write the ZIP; answers rows per table. Whole-table dumps below the ORM, each bound to the region."""
     counts: dict[str, int] = {}
     connection = db.session.connection()
+    region = {REGION: tenant.id}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        region = {c.name: _plain(getattr(tenant, c.name)) for c in Tenant.__table__.c}
-        archive.writestr("tenant.json", json.dumps(region, ensure_ascii=False, indent=1))
+        header = {c.name: _plain(getattr(tenant, c.name)) for c in Tenant.__table__.c}
+        archive.writestr("tenant.json", json.dumps(header, ensure_ascii=False, indent=1))
         for table in _region_tables():
-            hidden = NEVER_EXPORTED.get(table.name, set())
-            columns = [c for c in table.c if c.name not in hidden]
-            rows = connection.execute(
-                select(*columns).where(table.c.tenant_id == tenant.id).order_by(*table.primary_key)
-            )
-            lines = [
-                json.dumps({k: _plain(v) for k, v in row._mapping.items()}, ensure_ascii=False)
-                for row in rows
-            ]
-            archive.writestr(f"{table.name}.jsonl", "\n".join(lines) + ("\n" if lines else ""))
-            counts[table.name] = len(lines)
-        users = connection.execute(
-            select(*(User.__table__.c[name] for name in USER_FIELDS))
-            .where(User.id.in_(select(Membership.user_id).where(Membership.tenant_id == tenant.id)))
-            .order_by(User.id)
-        )
-        lines = [
-            json.dumps({k: _plain(v) for k, v in row._mapping.items()}, ensure_ascii=False) for row in users
-        ]
-        archive.writestr("users.jsonl", "\n".join(lines) + ("\n" if lines else ""))
-        counts["users"] = len(lines)
+            text, counts[table.name] = _jsonl(connection.execute(_rows_of(table), region))
+            archive.writestr(f"{table.name}.jsonl", text)
+        text, counts["users"] = _jsonl(connection.execute(_USERS_OF, region))
+        archive.writestr("users.jsonl", text)
     with tenant_scope(tenant):
         record("export.region", "tenant", tenant.id, rows=sum(counts.values()))
         db.session.flush()  # stamped with the region while it is in scope
@@ -80,23 +105,15 @@ def export_region(tenant: Tenant, path: Path) -> dict[str, int]:
 
 def delete_region(tenant: Tenant) -> int:
     """Delete the region and its rows; answers how many accounts went with it (members of it only)."""
-    memberships, users = Membership.__table__, User.__table__  # Core: every region's rows are meant
-    members = select(memberships.c.user_id).where(memberships.c.tenant_id == tenant.id)
-    elsewhere = select(memberships.c.user_id).where(memberships.c.tenant_id != tenant.id)
     connection = db.session.connection()
-    only_here = list(
-        connection.scalars(
-            select(users.c.id).where(
-                users.c.id.in_(members), users.c.id.not_in(elsewhere), users.c.is_platform_admin.is_(False)
-            )
-        )
-    )
     tenant_id, slug = tenant.id, tenant.slug
+    region = {REGION: tenant_id}
+    only_here = list(connection.scalars(_ONLY_HERE, region))
     for table in reversed(_region_tables()):  # children first: no reliance on cascades across dialects
-        connection.execute(delete(table).where(table.c.tenant_id == tenant_id))
+        connection.execute(_deletion_of(table), region)
     connection.execute(delete(Tenant.__table__).where(Tenant.__table__.c.id == tenant_id))
     if only_here:
-        connection.execute(delete(users).where(users.c.id.in_(only_here)))
+        connection.execute(delete(_USERS).where(_USERS.c.id.in_(only_here)))
     db.session.expunge_all()
     log.info("region %s deleted with %d accounts", slug, len(only_here))
     return len(only_here)

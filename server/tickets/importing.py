@@ -95,8 +95,10 @@ class Row:
             raise Invalid(_BAD_ROWS, code="bad_rows")
         line = data.get("line")
         texts = {name: data.get(name, "") for name in _TEXT_FIELDS}
-        if type(line) is not int or not 0 < line <= 1_000_000 or not all(
-            isinstance(v, str) for v in texts.values()
+        if (
+            type(line) is not int
+            or not 0 < line <= 1_000_000
+            or not all(isinstance(v, str) for v in texts.values())
         ):
             raise Invalid(_BAD_ROWS, code="bad_rows")
         return cls(line=line, **texts)
@@ -114,7 +116,12 @@ def confirmed_rows(raw: str | None) -> list[Row]:
         raise Invalid(_BAD_ROWS, code="bad_rows") from None
     if not isinstance(data, list):
         raise Invalid(_BAD_ROWS, code="bad_rows")
-    check_row_count(len(data))
+    if len(data) > MAX_ROWS:  # the preview never holds more: the page's rows were changed on the way
+        raise Invalid(
+            f"Список учеников пришёл повреждённым: в нём {len(data)} строк, а за раз можно загрузить "
+            f"до {MAX_ROWS}. Загрузите файл ещё раз.",
+            code="too_many_rows",
+        )
     return [Row.from_dict(item) for item in data]
 
 

@@ -131,6 +131,8 @@ def _validated(data: Registration) -> Registration:
         raise Invalid("Укажите ФИО родителя (законного представителя).", code="guardian_required")
     if len(guardian) > 200:
         raise Invalid("ФИО родителя слишком длинное.", code="invalid_name")
+    if not guardian.isprintable():  # a NUL or another control character: refused alike on every database
+        raise Invalid("Проверьте ФИО родителя: в нём недопустимые символы.", code="invalid_name")
     phone, email = clean_phone(data.guardian_phone), clean_email(data.guardian_email)
     if data.consent_method == ConsentMethod.ONLINE and not (phone or email):
         raise Invalid("Укажите телефон или e-mail родителя.", code="guardian_contact_required")

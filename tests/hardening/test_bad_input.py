@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
+from server.database import utcnow
 from server.extensions import db
 from server.tickets import codes
+from server.tickets.models import Ticket, TicketStatus
 from tenants.scoping import tenant_scope
 from tests.conftest import PASSWORD, bearer, login
 from tests.kiosk.helpers import paired_kiosk
 from tests.kiosk.test_checkins import _venue_of
+from tests.tickets.helpers import region
 
 BIG = 2**31
 
@@ -102,15 +108,40 @@ def test_the_api_answers_bad_input_in_the_specs_form(app, client, world, door, c
     assert set(response.get_json()["error"]) >= {"code", "message"}
 
 
-@pytest.mark.parametrize("path", ["/api/v1/yaroslavl/municipalities", "/api/v1/yaroslavl/checkins"])
-def test_json_nested_100000_deep_is_invalid_not_a_crash(client, door, path):
+@pytest.mark.parametrize(
+    ("path", "depth"),
+    [
+        ("/api/v1/yaroslavl/municipalities", 100_000),  # 200 KB: within the API's 256 KB, so parsed
+        ("/api/v1/yaroslavl/checkins", 2_000),  # 4 KB: as deep as the door's bound lets a body be
+    ],
+)
+def test_json_nested_past_the_parsers_depth_is_invalid_not_a_crash(client, door, path, depth):
     headers = door["kiosk"].headers if path.endswith("checkins") else door["coordinator"]
-    deep = "[" * 100_000 + "]" * 100_000
+    deep = "[" * depth + "]" * depth
 
     response = client.post(path, headers=headers, data=deep, content_type="application/json")
 
     assert response.status_code == 422
     assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_json_nested_100000_deep_is_past_the_doors_bound_413_in_the_specs_form(client, door):
+    """The door reads no more than a scan can be (4 KB): a bigger body is answered as the API answers
+    one past its own route's bound, unread."""
+    deep = "[" * 100_000 + "]" * 100_000
+
+    response = client.post(
+        "/api/v1/yaroslavl/checkins",
+        headers=door["kiosk"].headers,
+        data=deep,
+        content_type="application/json",
+    )
+
+    assert response.status_code == 413
+    assert response.get_json()["error"] == {
+        "code": "too_large",
+        "message": "Слишком большой запрос: код и scan_id занимают меньше 4 КБ.",
+    }
 
 
 def test_a_code_carrying_an_id_past_integer_is_invalid_at_the_door(app, client, world, door):
@@ -151,3 +182,47 @@ def test_a_control_character_in_next_is_ignored(client, door, next_url):
 
     assert response.status_code == 302
     assert "evil" not in response.headers["Location"] and "Set-Cookie:a" not in response.headers["Location"]
+
+
+def _public_form(world) -> tuple[int, dict]:
+    from server.tickets.consent import CONSENT_VERSION
+
+    event = world.event(world.a, starts_at=utcnow() + timedelta(days=2))
+    form = {
+        "last_name": "Лишняев",
+        "first_name": "Ключ",
+        "grade": "9",
+        "school_id": str(world.school(world.a)),
+        "guardian_name": "Лишняева Анна",
+        "guardian_phone": "+7 900 111-22-33",
+        "consent": "y",
+        "consent_version": CONSENT_VERSION,
+    }
+    return event, form
+
+
+def test_unexpected_form_keys_change_nothing(app, client, world):
+    event, form = _public_form(world)
+    unexpected = {"tenant_id": str(world.b.id), "status": "cancelled", "id": str(BIG), "csrf_token[]": "x"}
+
+    done = client.post(f"/yaroslavl/e/{event}", data={**form, **unexpected})
+
+    assert done.status_code == 302
+    with region(app, world.a):
+        ticket = db.session.scalar(select(Ticket))
+        assert ticket is not None and ticket.status == TicketStatus.ACTIVE and ticket.id < BIG
+
+
+@pytest.mark.parametrize(
+    ("field", "said"),
+    [("last_name", "только буквы, пробел и дефис"), ("guardian_name", "недопустимые символы")],
+    ids=["student", "guardian"],
+)
+def test_a_nul_in_a_public_form_is_refused_in_russian_on_every_database(app, client, world, field, said):
+    event, form = _public_form(world)
+
+    page = client.post(f"/yaroslavl/e/{event}", data={**form, field: "Нуль\x00евой"})
+
+    assert page.status_code == 422 and said in page.get_data(as_text=True)
+    with region(app, world.a):
+        assert db.session.scalar(select(Ticket)) is None

@@ -39,11 +39,11 @@ def test_pages_and_json_are_not_stored_but_static_files_may_be(client, world):
 
     page = client.get("/yaroslavl/events")
     api = client.get("/api/v1/yaroslavl/events", headers=bearer(token))
-    static = client.get("/static/css/app.css")
+    with client.get("/static/css/app.css") as static:  # a file's response: closed, as a server closes it
+        assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
 
     assert page.headers["Cache-Control"] == "no-store"
     assert api.headers["Cache-Control"] == "no-store"
-    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")
 
 
 def test_csp_lets_sockets_reach_our_own_host_only(client, world):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server.database import utcnow
@@ -33,9 +33,11 @@ def test_a_database_error_is_logged_without_the_values_it_was_given(app, world, 
         "created_at": utcnow(),
     }
     with region(app, world.a), caplog.at_level(logging.ERROR):
-        db.session.execute(insert(Student.__table__).values(row))
+        db.session.add(Student(**row))
+        db.session.flush()
         try:
-            db.session.execute(insert(Student.__table__).values(row))  # the same student: unique
+            db.session.add(Student(**row))  # the same student: unique
+            db.session.flush()
         except IntegrityError:
             logging.getLogger("propusk").exception("registration failed")
         db.session.rollback()
