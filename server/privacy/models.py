@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,7 +44,7 @@ class Erasure(TenantScoped, db.Model):
 
 
 REASON_LABELS = {
-    ErasureReason.WITHDRAWAL: "отзыв согласия родителем на странице билета",
-    ErasureReason.WRITTEN_REQUEST: "письменное заявление",
-    ErasureReason.RETENTION: "истёк срок хранения",
+    ErasureReason.WITHDRAWAL: _l("отзыв согласия родителем на странице билета"),
+    ErasureReason.WRITTEN_REQUEST: _l("письменное заявление"),
+    ErasureReason.RETENTION: _l("истёк срок хранения"),
 }

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from server.accounts.auth import page_principal
 from server.audit.services import record
 from server.reports.scope import LiveScope, describe
 
 EXPORT_ACTION = "report.export"
 REPORT_LABELS = {
-    "participants": "Список участников",
-    "attendance_summary": "Сводка по муниципалитетам и школам",
-    "trials_season": "Профпробы за сезон",
-    "event_attendance": "Посещаемость мероприятия",
-    "parents_meeting": "Родительское собрание (Приложение 2)",
+    "participants": _l("Список участников"),
+    "attendance_summary": _l("Сводка по муниципалитетам и школам"),
+    "trials_season": _l("Профпробы за сезон"),
+    "event_attendance": _l("Посещаемость мероприятия"),
+    "parents_meeting": _l("Родительское собрание (Приложение 2)"),
 }
 
 

@@ -157,6 +157,8 @@ def test_every_export_is_audited_and_the_coordinator_sees_the_log(client, world)
     login(client, logins["coordinator"])
     html = client.get("/yaroslavl/reports/exports").get_data(as_text=True)
     assert logins["municipal"] in html and "Список участников" in html and "г. Рыбинск" in html
+    english = client.get("/yaroslavl/reports/exports?lang=en").get_data(as_text=True)
+    assert "Participant list" in english and "Список участников" not in english
     with world.app.app_context(), tenant_scope(world.b.id):
         assert db.session.scalars(select(AuditEntry).where(AuditEntry.action == "report.export")).all() == []
 
