@@ -120,3 +120,10 @@ class DatabaseId(IntegerConverter):
         kwargs.setdefault("min", 0)
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+def private(response):
+    """A page reached by a secret link (a ticket's): never cached, never indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -13,6 +13,7 @@ from server.downloads import download
 from server.extensions import db, limiter
 from server.privacy import forms, services
 from server.privacy.models import REASON_LABELS, ErasureReason
+from server.security import private
 from server.tickets import codes
 from server.tickets import services as tickets
 from server.tickets.consent import CONSENT_VERSION, operator_of
@@ -37,7 +38,7 @@ def overview():
         keys=keys,
         operator=operator_of(g.tenant.id),
     )
-    return _private(Response(html))
+    return private(Response(html))
 
 
 @bp.route("/personal-data/students/<int:student_id>/erase", methods=["GET", "POST"])
@@ -66,7 +67,7 @@ def erase_student(student_id: int):
         tickets=tickets.tickets_of_student(student.id),
         form=form,
     )
-    return _private(Response(html, status=422 if request.method == "POST" else 200))
+    return private(Response(html, status=422 if request.method == "POST" else 200))
 
 
 @bp.route("/personal-data/keys/rotate", methods=["GET", "POST"])
@@ -94,12 +95,6 @@ def consent_form():
     return download(body, "application/pdf", f"Согласие {CONSENT_VERSION}.pdf", inline=True)
 
 
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"  # a ticket's withdrawal page is reached by its token
-    return response
-
-
 @bp.route("/t/<token>/withdraw", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def ticket_withdraw(token: str):
@@ -116,7 +111,7 @@ def ticket_withdraw(token: str):
                 back=url_for("tickets_views.ticket_page", token=token),
                 body_class="public",
             )
-            return _private(Response(html, status=422))
+            return private(Response(html, status=422))
         erasure = services.withdraw_consent(ticket)
         html = render_template(
             "tickets/message.html",
@@ -128,7 +123,7 @@ def ticket_withdraw(token: str):
             back=url_for("tickets_views.open_events"),
             body_class="public",
         )
-        return _private(Response(html))
+        return private(Response(html))
     html = render_template(
         "tickets/withdraw.html",
         ticket=ticket,
@@ -136,4 +131,4 @@ def ticket_withdraw(token: str):
         tickets=tickets.tickets_of_student(ticket.student_id),
         body_class="public",
     )
-    return _private(Response(html))
+    return private(Response(html))

@@ -30,6 +30,7 @@ from server.database import refusal_undone, utcnow
 from server.downloads import download
 from server.errors import DomainError
 from server.extensions import db, limiter
+from server.security import private
 from server.tickets import calendar, links, pdf, printing, qr, services
 from server.tickets.consent import CONSENT_VERSION, consent_text
 from server.tickets.consent import text_of as consent_text_of
@@ -162,12 +163,6 @@ def _ticket(token: str) -> Ticket:
     return ticket
 
 
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 @bp.get("/t/<token>")
 def ticket_page(token: str):
     ticket = _ticket(token)
@@ -196,7 +191,7 @@ def ticket_page(token: str):
         join_url=links.join_url(ticket),
         body_class="public",
     )
-    return _private(Response(html))
+    return private(Response(html))
 
 
 def _active_code(token: str) -> str:
@@ -208,12 +203,12 @@ def _active_code(token: str) -> str:
 
 @bp.get("/t/<token>/qr.png")
 def ticket_png(token: str):
-    return _private(Response(qr.png(_active_code(token)), mimetype="image/png"))
+    return private(Response(qr.png(_active_code(token)), mimetype="image/png"))
 
 
 @bp.get("/t/<token>/qr.svg")
 def ticket_svg(token: str):
-    return _private(Response(qr.svg(_active_code(token)), mimetype="image/svg+xml"))
+    return private(Response(qr.svg(_active_code(token)), mimetype="image/svg+xml"))
 
 
 @bp.get("/t/<token>/ticket.pdf")
@@ -223,7 +218,7 @@ def ticket_pdf(token: str):
         abort(404)
     body = pdf.ticket_pdf(printing.card_of(ticket), g.tenant.tz)
     response = download(body, "application/pdf", f"Билет — {ticket.event.title}.pdf", inline=True)
-    return _private(response)
+    return private(response)
 
 
 @bp.get("/t/<token>/event.ics")
@@ -242,7 +237,7 @@ def ticket_ics(token: str):
         description=description,
     )
     response = download(body, "text/calendar", f"{event.title}.ics")
-    return _private(response)
+    return private(response)
 
 
 def _refused(error: DomainError, token: str):
@@ -253,7 +248,7 @@ def _refused(error: DomainError, token: str):
         back=url_for(".ticket_page", token=token),
         body_class="public",
     )
-    return _private(Response(html, status=error.status))
+    return private(Response(html, status=error.status))
 
 
 @bp.post("/t/<token>/cancel")
@@ -271,7 +266,7 @@ def ticket_cancel(token: str):
         back=url_for(".ticket_page", token=token),
         body_class="public",
     )
-    return _private(Response(html))
+    return private(Response(html))
 
 
 def _consent_of(ticket: Ticket) -> Consent | None:
@@ -293,7 +288,7 @@ def ticket_consent(token: str):
         method_labels=CONSENT_METHOD_LABELS,
         body_class="public",
     )
-    return _private(Response(html))
+    return private(Response(html))
 
 
 @bp.post("/t/<token>/move")
