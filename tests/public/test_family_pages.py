@@ -4,7 +4,8 @@ the way back to a ticket, staff sign-in; the consent names the region's operator
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from server.accounts.models import Role
 from server.database import utcnow
@@ -25,7 +26,10 @@ def test_start_page_lists_the_regions_and_staff_sign_in(client, world):
 
 def test_region_page_shows_open_events_with_filters_and_nothing_of_another_region(client, world):
     north, south = world.municipality(world.a, "Рыбинск"), world.municipality(world.a, "Тутаев")
-    soon = utcnow() + timedelta(days=3)
+    # 10:00 in Yaroslavl three days on: a 3-hour event started in the evening would run into the next
+    # day and match that day's filter too (from 21:00 Moscow time the suite would see it there).
+    moscow = ZoneInfo("Europe/Moscow")
+    soon = datetime.combine((utcnow().astimezone(moscow) + timedelta(days=3)).date(), time(10), tzinfo=moscow)
     world.event(world.a, title="Проба сварщика", programme="trial", grades=(6, 9), starts_at=soon,
                 capacity=10, quotas=[(north, 2)])  # fmt: skip
     world.event(world.a, title="ЕДОД онлайн", format="online", grades=(8, 11),
