@@ -146,7 +146,7 @@ def main() -> None:
         raise SystemExit("set DATABASE_URL to a PostgreSQL database it may reset")
     for kind in (args.only,) if args.only else ("registrations", "scans"):
         small, large = (counted(kind, database_url, n) for n in (args.count, 3 * args.count))
-        per, thread = ((b - a) / (2 * args.count) / 1e6 for a, b in zip(small, large))
+        per, thread = ((b - a) / (2 * args.count) / 1e6 for a, b in zip(small, large, strict=True))
         print(
             f"{kind}: {per:.2f} million instructions per request, {thread:.2f} of them in the request's "
             f"thread (N={args.count})",
