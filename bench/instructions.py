@@ -15,7 +15,9 @@ counted, not PostgreSQL, and the test client's own share is in the figure (the s
 Live messages are emitted (and published to Redis) in the request's own thread, one by one, with no
 coalescing: in production a sender thread gathers them on a timer, and how many it finds each time
 depends on thread timing, which made the count move by a tenth from run to run. The count is the
-whole process's; the request thread's share is printed beside it.
+whole process's; the request thread's share is printed beside it. Caches that refresh on the clock
+(the region, the signing keys, a kiosk's "last seen") are kept for the run, and string hashing is
+seeded, so that the same code gives the same count.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.common import letters  # noqa: E402
 
 WARMUP = 50  # requests before the counted ones, so that caches and prepared statements are warm
+DAY = 86_400
 
 
 def seed(kind: str, database_url: str, count: int) -> dict:
@@ -68,6 +71,11 @@ def run(kind: str, data: dict, count: int) -> None:
         {
             "SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"],
             "REGISTRATION_RATE_LIMIT": "1000000 per minute",
+            # Refreshed once per so many seconds: at the door's pace, once in thousands of scans; under
+            # valgrind, once in a few dozen, as often as the slowed clock says. Not in the count.
+            "TENANT_CACHE_SECONDS": DAY,
+            "SIGNING_KEY_CACHE_SECONDS": DAY,
+            "KIOSK_SEEN_EVERY_SECONDS": DAY,
         }
     )
     client = app.test_client()
@@ -110,6 +118,7 @@ def counted(kind: str, database_url: str, count: int) -> tuple[int, int]:
             SECRET_KEY="bench-not-secret",
             PROPUSK_ENV="production",
             LIVE_COALESCE_SECONDS="0",
+            PYTHONHASHSEED="0",  # sets and dicts of strings in the same order every run
         )
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--separate-threads=yes", "--dump-instr=no"]
@@ -148,7 +157,7 @@ def main() -> None:
         small, large = (counted(kind, database_url, n) for n in (args.count, 3 * args.count))
         per, thread = ((b - a) / (2 * args.count) / 1e6 for a, b in zip(small, large, strict=True))
         print(
-            f"{kind}: {per:.2f} million instructions per request, {thread:.2f} of them in the request's "
+            f"{kind}: {per:.3f} million instructions per request, {thread:.3f} of them in the request's "
             f"thread (N={args.count})",
             flush=True,
         )
