@@ -208,6 +208,8 @@ BLUEPRINTS = (
 
 def _register_blueprints(app: Flask) -> None:
     """Each capability module exposes `bp` (the Socket.IO handlers are imported in `_init_extensions`)."""
+    import server.catalog.services  # noqa: F401  (a new region's programmes: tenants.services.created)
+    import server.checkins.services  # noqa: F401  (a used ticket is not cancelled: server.signals)
     import server.live.publish  # noqa: F401  (after-commit emitter)
     import server.notifications.hooks  # noqa: F401  (mail on events' and tickets' changes: server.signals)
     from server.api.errors import install as install_error_handlers

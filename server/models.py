@@ -3,6 +3,7 @@
 from server.accounts.models import AccountLink, ApiToken, Membership, RememberToken, User  # noqa: F401
 from server.audit.models import AuditEntry  # noqa: F401
 from server.catalog.models import (  # noqa: F401
+    AdmissionCount,
     Event,
     EventQuota,
     Municipality,

@@ -1,13 +1,14 @@
-"""Creating a region: the tenant row, its programmes with the default season rules."""
+"""Creating a region: the tenant row; what lives in it (its programmes) is added by the packages above,
+which receive `created`."""
 
 from __future__ import annotations
 
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from blinker import Namespace
 from sqlalchemy import select
 
-from server.catalog.models import PROGRAMME_LABELS, Programme, ProgrammeKind
 from server.errors import Conflict, Invalid
 from server.extensions import db
 from tenants.models import Tenant
@@ -15,8 +16,7 @@ from tenants.registry import region
 from tenants.scoping import tenant_scope
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-DEFAULT_TRIALS_PER_SEASON = 4
-DEFAULT_IN_PERSON_TRIALS_PER_SEASON = 1
+created = Namespace().signal("tenant-created")  # sender: the new Tenant, flushed; received in its scope
 
 
 def create_tenant(slug: str, *, name: str | None = None, timezone: str | None = None) -> Tenant:
@@ -39,17 +39,7 @@ def create_tenant(slug: str, *, name: str | None = None, timezone: str | None = 
     db.session.add(tenant)
     db.session.flush()
     with tenant_scope(tenant):
-        db.session.add_all(
-            [
-                Programme(kind=ProgrammeKind.OPEN_DAY, title=PROGRAMME_LABELS[ProgrammeKind.OPEN_DAY]),
-                Programme(
-                    kind=ProgrammeKind.TRIAL,
-                    title=PROGRAMME_LABELS[ProgrammeKind.TRIAL],
-                    season_limit=DEFAULT_TRIALS_PER_SEASON,
-                    season_in_person_limit=DEFAULT_IN_PERSON_TRIALS_PER_SEASON,
-                ),
-            ]
-        )
+        created.send(tenant)
         db.session.flush()
     return tenant
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
+from typing import TypeVar
 
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user, login_user
@@ -111,6 +112,18 @@ def kiosk_seen_every() -> timedelta:
     return timedelta(seconds=current_app.config.get("KIOSK_SEEN_EVERY_SECONDS", 60))
 
 
+KioskLoader = TypeVar("KioskLoader", bound=Callable[[str, timedelta], object | None])
+_kiosks: Callable[[str, timedelta], object | None] | None = None
+
+
+def kiosk_loader(loader: KioskLoader) -> KioskLoader:
+    """Register how a kiosk token is read, as Flask-Login's `user_loader`: the door's package does it,
+    since accounts sits below it and does not know kiosks."""
+    global _kiosks
+    _kiosks = loader
+    return loader
+
+
 def kiosk_bearer() -> str | None:
     return kiosk_token(request.headers.get("Authorization"))
 
@@ -129,9 +142,8 @@ def api_principal() -> Principal:
     if not token:
         raise Unauthenticated()
     if token.startswith("kk_"):
-        from server.checkins.kiosks import kiosk_for_token
-
-        principal = _kiosk_principal(kiosk_for_token(token, kiosk_seen_every()))
+        assert _kiosks is not None, "no kiosk loader registered (server.checkins.kiosks)"
+        principal = _kiosk_principal(_kiosks(token, kiosk_seen_every()))
     else:
         user = user_for_token(token)
         if user is None:

@@ -109,7 +109,7 @@ def login():
         if user is not None:
             sign_in(user, form.remember.data)
             log.info("login ok: user %s", user.id)
-            return redirect(safe_next(request.args.get("next")) or url_for("accounts.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("public.home"))
         known = find_user(form.email.data)
         log.warning(
             "login failed: %s from %s",
@@ -133,15 +133,11 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
-@bp.get("/")
-def home():
-    if not current_user.is_authenticated:
-        from server.public.views import start_page
-
-        return start_page()
+def regions_page():
+    """`/` for someone signed in (`public.home` owns the address): their region, or the list of them."""
     regions = my_regions()
     if len(regions) == 1 and not current_user.is_platform_admin:
-        return redirect(url_for("catalog.region_home", tenant=regions[0].slug))
+        return redirect(url_for("public.region_home", tenant=regions[0].slug))
     return render_template("accounts/regions.html", regions=regions)
 
 
@@ -175,7 +171,7 @@ def reset_password(token: str):
         else:
             sign_in(user, remember_me=False)
             flash(_("Пароль изменён. Все прежние входы завершены."), "success")
-            return redirect(url_for("accounts.home"))
+            return redirect(url_for("public.home"))
     return render_template("accounts/reset.html", form=form, email=link.user.email)
 
 
@@ -200,5 +196,5 @@ def accept_invitation(token: str):
         else:
             sign_in(link.user, remember_me=False)
             flash(_("Добро пожаловать! Пароль задан, вы вошли."), "success")
-            return redirect(url_for("accounts.home"))
+            return redirect(url_for("public.home"))
     return render_template("accounts/accept.html", form=form, email=link.user.email)

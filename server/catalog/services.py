@@ -7,7 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from server import signals
@@ -15,6 +15,8 @@ from server.accounts.auth import Principal
 from server.accounts.models import Role
 from server.audit.services import record as audit
 from server.catalog.models import (
+    PROGRAMME_LABELS,
+    AdmissionCount,
     Archivable,
     Event,
     EventFormat,
@@ -30,6 +32,8 @@ from server.errors import Conflict, Forbidden, Invalid
 from server.extensions import db
 from server.signals import EventShape
 from server.text import school_query_words
+from tenants.models import Tenant
+from tenants.services import created as tenant_created
 
 
 def _clean(text: str | None, what: str, max_len: int) -> str:
@@ -329,12 +333,36 @@ def events_query(
     return query
 
 
-def admitted_counts(event_ids: list[int]) -> dict[int, int]:
-    """Admitted per event of the current region, one query (O(1) per event: kept by admissions)."""
-    from server.checkins.counts import totals
-    from tenants.scoping import required_tenant_id
+DEFAULT_TRIALS_PER_SEASON = 4
+DEFAULT_IN_PERSON_TRIALS_PER_SEASON = 1
 
-    return totals(required_tenant_id(), event_ids)
+
+@tenant_created.connect
+def _programmes(tenant: Tenant, **_) -> None:
+    """A new region runs both programmes, trials with the season limits of «Билет в будущее»."""
+    db.session.add_all(
+        [
+            Programme(kind=ProgrammeKind.OPEN_DAY, title=PROGRAMME_LABELS[ProgrammeKind.OPEN_DAY]),
+            Programme(
+                kind=ProgrammeKind.TRIAL,
+                title=PROGRAMME_LABELS[ProgrammeKind.TRIAL],
+                season_limit=DEFAULT_TRIALS_PER_SEASON,
+                season_in_person_limit=DEFAULT_IN_PERSON_TRIALS_PER_SEASON,
+            ),
+        ]
+    )
+
+
+def admitted_counts(event_ids: list[int]) -> dict[int, int]:
+    """Admitted per event of the current region, one query: the sum of each event's count shards."""
+    if not event_ids:
+        return {}
+    query = (
+        select(AdmissionCount.event_id, func.sum(AdmissionCount.admitted))
+        .where(AdmissionCount.event_id.in_(event_ids))
+        .group_by(AdmissionCount.event_id)
+    )
+    return {event_id: int(total) for event_id, total in db.session.execute(query)}
 
 
 def broadcast_link(url: str | None) -> str | None:

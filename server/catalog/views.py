@@ -33,14 +33,9 @@ def _saved(form, action) -> bool:
     return True
 
 
-@bp.get("/")
-def region_home():
-    """Staff of the region get its overview; everyone else (families first) the public page."""
-    principal = page_principal()
-    if principal is None or principal.role is None:
-        from server.public.views import region_page
-
-        return region_page()
+def overview(principal):
+    """`/<region>/` for the region's staff (`public.region_home` owns the address): upcoming events with
+    their counts; venue staff go to their venue's day."""
     if principal.is_(Role.VENUE):
         return redirect(url_for("venue.home"))
     now = utcnow()

@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from blinker import Namespace
 from sqlalchemy import bindparam, func, literal, select, true
-from sqlalchemy.orm import Session
 
-from server.checkins.models import AdmissionCount, AdmissionMethod, Checkin
+from server.catalog.models import AdmissionCount
+from server.checkins.models import AdmissionMethod, Checkin
 from server.database import Work, bound, insert_on_conflict
-from server.extensions import db
 from tenants.scoping import regional
 
 if TYPE_CHECKING:
@@ -185,23 +184,6 @@ def counting(logged, shard):
         .cte("counted")
     )
     return counted, counted.c.admitted + _others(logged.c.tenant_id, logged.c.event_id, shard)
-
-
-_TOTALS = regional(
-    select(_COUNTS.c.event_id, func.sum(_COUNTS.c.admitted))
-    .where(_COUNTS.c.event_id.in_(bindparam("event_ids", expanding=True)))
-    .group_by(_COUNTS.c.event_id),
-    _COUNTS,
-)
-
-
-def totals(tenant_id: int, event_ids: list[int], session: Session | None = None) -> dict[int, int]:
-    """Admitted per event of one region: the sum of each event's shards, one query."""
-    if not event_ids:
-        return {}
-    connection = (session or db.session()).connection()
-    rows = connection.execute(_TOTALS, {"tenant_id": tenant_id, "event_ids": event_ids})
-    return {event_id: int(total) for event_id, total in rows}
 
 
 def _apply(work: Work, pending: list[Admitted]) -> None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import joinedload
 
+from server.accounts.auth import kiosk_loader
 from server.audit.services import record as audit
 from server.catalog.models import Venue
 from server.checkins.models import Kiosk
@@ -67,6 +68,7 @@ _SEEN = regional(
 )
 
 
+@kiosk_loader
 def kiosk_for_token(
     token: str, seen_every: timedelta, connection: Connection | None = None
 ) -> DoorKiosk | None:

@@ -101,24 +101,3 @@ class Checkin(TenantScoped, db.Model):
         "Ticket", primaryjoin="Checkin.ticket_id == Ticket.id", foreign_keys="Checkin.ticket_id"
     )
     kiosk = relationship("Kiosk", primaryjoin="Checkin.kiosk_id == Kiosk.id", foreign_keys="Checkin.kiosk_id")
-
-
-class AdmissionCount(TenantScoped, db.Model):
-    """Admitted check-ins per event, kept in the admitting transaction: an O(1) count for every live
-    message and kiosk screen, where counting check-in rows grows with the day.
-
-    Split into shards (a kiosk's own row at the door; one of `LINK_SHARDS` for admissions without a
-    kiosk) so that doors admitting at once never wait on each other's row lock. The event's count is
-    the sum of its shards, and always equals its admitted check-in rows (tests hold it to that).
-    """
-
-    __tablename__ = "admission_counts"
-    __scoped_args__ = (
-        tenant_fk("event_id", "events", ondelete="CASCADE"),
-        UniqueConstraint("tenant_id", "event_id", "shard"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column()
-    shard: Mapped[int] = mapped_column()
-    admitted: Mapped[int] = mapped_column(default=0)

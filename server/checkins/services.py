@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from server import signals
 from server.audit.services import record as audit
 from server.catalog.models import Event, EventFormat, Programme, School, Venue
 from server.checkins.counts import Admitted, log_admission, log_scan, many_admissions
@@ -29,6 +30,7 @@ from server.extensions import db
 from server.security import token_hash
 from server.tickets import codes
 from server.tickets.models import Student, Ticket, TicketStatus, short_name
+from server.tickets.rules import RegistrationRefused
 from tenants.models import Tenant
 from tenants.scoping import regional, required_tenant_id
 
@@ -590,3 +592,16 @@ def join_online(access_token: str) -> tuple[Admission, Event]:
     if door.event_format != EventFormat.ONLINE:
         raise Invalid("Это очное событие: покажите QR-код на входе.", code="not_online")
     return admit_ticket(door, None, method=AdmissionMethod.ONLINE), ticket.event
+
+
+def was_admitted(ticket_id: int) -> bool:
+    """Whether the ticket has let its holder in (a successful check-in)."""
+    query = select(Checkin.id).where(Checkin.ticket_id == ticket_id, Checkin.result == ScanResult.OK)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+@signals.ticket_cancelling.connect
+def _keep_used_ticket(ticket: Ticket, **_) -> None:
+    """A ticket that let its holder in stays: the seat is taken and the visit happened."""
+    if was_admitted(ticket.id):
+        raise RegistrationRefused("Ученик уже прошёл по этому билету — отмена невозможна.", code="used")

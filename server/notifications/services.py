@@ -93,6 +93,7 @@ def event_changed(event: Event, before: Before) -> int | None:
 
 def cancel_event(event: Event, *, reason: str, user_id: int | None) -> int:
     """Cancel the event and every ticket not yet used; each family is told once. Returns tickets cancelled."""
+    from server.checkins.services import was_admitted
     from server.tickets import services as tickets
 
     now = utcnow()
@@ -110,7 +111,7 @@ def cancel_event(event: Event, *, reason: str, user_id: int | None) -> int:
     ).all()
     cancelled = []
     for ticket in active:
-        if tickets._admitted(ticket.id):
+        if was_admitted(ticket.id):
             continue  # already inside: nothing to cancel, nothing to tell
         tickets.cancel(ticket, by="event", user_id=user_id, now=now, notify=False)
         cancelled.append(ticket.id)

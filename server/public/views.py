@@ -1,14 +1,18 @@
-"""Families' pages: the start page, a region's open events, the privacy notice; and the coordinator's
-form for the region's operator. No account is needed except for that form."""
+"""The addresses everyone arrives at, `/` and `/<region>/`: staff get their own pages there, families the
+start page and a region's open events. Also the privacy notice, and the coordinator's form for the
+region's operator. No account is needed except for that form."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from server.accounts.auth import page_principal, roles_required
 from server.accounts.models import Role
+from server.accounts.views import regions_page
 from server.catalog.models import FORMAT_LABELS
+from server.catalog.views import overview
 from server.database import utcnow
 from server.errors import DomainError
 from server.extensions import db
@@ -25,18 +29,26 @@ def _my_tickets() -> list:
     return [t for t in found if t is not None]
 
 
-def start_page():
-    """`/` for someone not signed in: the one region's page, or the list of regions."""
+@bp.get("/")
+def home():
+    """`/`: a signed-in person's regions; for anyone else the one region's page, or the list of regions."""
     from tenants.services import list_tenants
 
+    if current_user.is_authenticated:
+        return regions_page()
     regions = list_tenants()
     if len(regions) == 1:
-        return redirect(url_for("catalog.region_home", tenant=regions[0].slug))
+        return redirect(url_for("public.region_home", tenant=regions[0].slug))
     return render_template("public/start.html", regions=regions, body_class="public")
 
 
-def region_page():
-    """`/<region>/` for families: open events with filters, seats for their municipality, their tickets."""
+@bp.get("/<tenant>/")
+def region_home():
+    """`/<region>/`: the region's staff get their overview; everyone else, families first, its open
+    events with filters, seats for their municipality, their tickets."""
+    principal = page_principal()
+    if principal is not None and principal.role is not None:
+        return overview(principal)
     now = utcnow()
     filters = services.EventFilters.parse(request.args)
     return render_template(

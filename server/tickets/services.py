@@ -446,17 +446,6 @@ def may_manage(principal: Principal | None, ticket: Ticket) -> bool:
     return False
 
 
-def _admitted(ticket_id: int) -> bool:
-    from server.checkins.models import Checkin, ScanResult
-
-    return (
-        db.session.scalar(
-            select(Checkin.id).where(Checkin.ticket_id == ticket_id, Checkin.result == ScanResult.OK)
-        )
-        is not None
-    )
-
-
 def _lock_ticket(ticket_id: int) -> Ticket:
     return db.session.scalar(
         select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
@@ -478,8 +467,7 @@ def cancel(
         return ticket
     if event.ends_at <= now:
         raise RegistrationRefused("Событие уже прошло — билет нельзя отменить.", code="event_over")
-    if _admitted(ticket.id):
-        raise RegistrationRefused("Ученик уже прошёл по этому билету — отмена невозможна.", code="used")
+    signals.ticket_cancelling.send(ticket)  # the door refuses a ticket already used (`checkins.services`)
     rules.release_seat(event, ticket, ticket.student.school_id)
     ticket.status = TicketStatus.CANCELLED
     ticket.cancelled_at = now

@@ -32,7 +32,7 @@ MUST_OPEN = {
     "municipal": {"catalog.schools", "tickets_views.staff.hub", "tickets_views.staff.school_quotas"},
     "school": {"tickets_views.staff.hub", "tickets_views.staff.class_sheet"},
     "venue": {"venue.home", "live_views.dashboard"},  # their home, where /<region>/ sends them
-    "platform_admin": {"accounts.home", "catalog.events", "checkins.kiosk_list"},
+    "platform_admin": {"public.home", "catalog.events", "checkins.kiosk_list"},
     "parent": {"tickets_views.open_events", "tickets_views.register", "tickets_views.ticket_page",
                "tickets_views.ticket_pdf", "tickets_views.ticket_ics"},
 }  # fmt: skip

@@ -15,7 +15,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from server.checkins.models import AdmissionCount, Checkin, ScanResult
+from server.catalog.models import AdmissionCount
+from server.checkins.models import Checkin, ScanResult
 from server.extensions import db
 from server.tickets.models import Ticket
 from tenants.scoping import tenant_scope

@@ -11,7 +11,7 @@ from server.database import utcnow
 from server.extensions import db
 from server.tickets.models import Ticket, TicketStatus
 from tenants.scoping import tenant_scope
-from tests.conftest import login
+from tests.conftest import bearer, login
 from tests.kiosk.helpers import paired_kiosk, scan
 
 
@@ -83,6 +83,30 @@ def test_cancelled_ticket_is_refused(app, client, world):
 
     assert answer["result"] == "cancelled"
     assert answer["message"] == "Билет аннулирован"
+
+
+def test_a_ticket_used_at_the_door_is_cancelled_neither_by_staff_nor_with_its_event(app, client, world):
+    event = world.event(world.a)
+    ticket_id, code = world.ticket(world.a, event)
+    other_id, _ = world.ticket(world.a, event)
+    kiosk = paired_kiosk(client, world, world.a, _venue_of(app, world.a, event))
+    assert scan(client, kiosk, code)["result"] == "ok"
+    _, token = world.user(world.a)
+
+    refused = client.delete(f"/api/v1/{world.a.slug}/tickets/{ticket_id}", headers=bearer(token))
+
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "used"
+    assert "Ученик уже прошёл по этому билету" in refused.get_json()["error"]["message"]
+    with app.app_context(), tenant_scope(world.a.id):
+        from server.catalog.models import Event
+        from server.notifications.services import cancel_event
+
+        cancelled = cancel_event(db.session.get(Event, event), reason="Авария", user_id=None)
+        db.session.commit()
+        status = dict(db.session.execute(select(Ticket.id, Ticket.status)).all())
+    assert cancelled == 1
+    assert status == {ticket_id: TicketStatus.ACTIVE, other_id: TicketStatus.CANCELLED}
 
 
 def test_ticket_for_another_venue_names_that_venue(app, client, world):

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from server.catalog.models import AdmissionCount
 from server.checkins import rules
-from server.checkins.models import AdmissionCount, Checkin, ScanResult
+from server.checkins.models import Checkin, ScanResult
 from server.database import utcnow
 from server.extensions import db
 from tenants.scoping import tenant_scope
