@@ -13,7 +13,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from server.accounts.models import Role
+from server.accounts.models import ROLE_LABELS, Role
 from server.accounts.services import create_user, find_user
 from server.catalog import services as catalog
 from server.catalog.models import Municipality, School
@@ -72,9 +72,8 @@ def _local(tenant: Tenant, day_offset: int, hour: int) -> datetime:
     return today + timedelta(days=day_offset, hours=hour)
 
 
-def _build(slug: str, data: dict, prefix: str) -> tuple[Tenant, dict[str, str]]:
+def _build(slug: str, data: dict, prefix: str) -> None:
     tenant = create_tenant(slug)
-    logins: dict[str, str] = {}
     with tenant_scope(tenant):
         municipalities: dict[str, Municipality] = {}
         schools: list[School] = []
@@ -134,7 +133,6 @@ def _build(slug: str, data: dict, prefix: str) -> tuple[Tenant, dict[str, str]]:
         ]
         for email, role, scope in people:
             create_user(email, password=DEMO_PASSWORD, tenant=tenant, role=role, **scope)
-            logins[email] = role.value
         # A kiosk at the first venue, waiting for its tablet (its code is renewed on the kiosks page).
         from server.checkins.kiosks import create_kiosk
 
@@ -142,7 +140,6 @@ def _build(slug: str, data: dict, prefix: str) -> tuple[Tenant, dict[str, str]]:
         db.session.flush()  # its audit entry, while the region is in scope
         if slug == "yaroslavl":
             _register_students(tenant, schools)
-    return tenant, logins
 
 
 # (last name, first name, middle name, grade): students of the Yaroslavl schools with tickets.
@@ -229,10 +226,7 @@ def build_demo() -> dict[str, dict[str, str]]:
         for slug, data, prefix in (("yaroslavl", YAROSLAVL, "yaroslavl"), ("irkutsk", IRKUTSK, "irkutsk")):
             if db.session.scalar(select(Tenant).where(Tenant.slug == slug)) is None:
                 _build(slug, data, prefix)
-            result[slug] = {
-                f"{person}@{prefix}.demo": person
-                for person in ("coordinator", "municipal", "school", "venue")
-            }
+            result[slug] = {f"{role.value}@{prefix}.demo": str(ROLE_LABELS[role]) for role in Role}
         if find_user(PLATFORM_ADMIN) is None:
             create_user(PLATFORM_ADMIN, password=DEMO_PASSWORD, platform_admin=True)
     return result
@@ -246,7 +240,7 @@ def demo_command(url: str) -> None:
     regions = build_demo()
     click.echo(f"Демо готово. Откройте {url}/login")
     click.echo(f"Пароль для всех демо-пользователей: {DEMO_PASSWORD}")
-    click.echo(f"  {PLATFORM_ADMIN:34} администратор платформы")
+    click.echo(f"  {PLATFORM_ADMIN:34} Администратор платформы")
     for slug, people in regions.items():
         click.echo(f"  {url}/{slug}/")
         for email, role in people.items():

@@ -234,4 +234,6 @@ def test_inviting_someone_who_already_has_a_password_sends_a_notice_not_a_link(a
     assert _invite(client, email_b, role="coordinator").status_code == 302
     (letter,) = letters(app, email_b)
     assert "/invite/" not in letter.body_text and "прежним паролем" in letter.body_text
+    assert "Региональный координатор" in letter.body_html and "/invite/" not in letter.body_html
+    assert 'href="http://localhost/login"' in letter.body_html
     assert _invite(client, email_b, role="coordinator").status_code == 422  # already here

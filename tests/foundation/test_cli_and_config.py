@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,7 @@ def test_demo_builds_two_regions_and_prints_logins(app, runner, client):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "coordinator@yaroslavl.demo" in result.output and "coordinator@irkutsk.demo" in result.output
+    assert re.search(r"venue@irkutsk\.demo +Сотрудник площадки", result.output)
     login = client.post(
         "/login", data={"email": "coordinator@yaroslavl.demo", "password": "propusk-demo-2026"}
     )
