@@ -123,7 +123,8 @@ def test_ticket_for_another_venue_names_that_venue(app, client, world):
 
 def test_window_opens_an_hour_before_and_closes_at_the_end(app, client, world):
     venue = world.venue(world.a)
-    later = world.event(world.a, venue_id=venue, starts_at=utcnow() + timedelta(minutes=90))
+    later_start = utcnow() + timedelta(minutes=90)
+    later = world.event(world.a, venue_id=venue, starts_at=later_start)
     soon = world.event(world.a, venue_id=venue, starts_at=utcnow() + timedelta(minutes=50))
     over = world.event(world.a, venue_id=venue, starts_at=utcnow() - timedelta(hours=4), hours=3)
     kiosk = paired_kiosk(client, world, world.a, venue)
@@ -133,7 +134,13 @@ def test_window_opens_an_hour_before_and_closes_at_the_end(app, client, world):
     too_late = scan(client, kiosk, world.ticket(world.a, over)[1])
 
     assert too_early["result"] == "outside_window"
-    assert too_early["message"].startswith("Вход ещё не открыт: откроется в ")
+    with app.app_context():
+        from tenants.models import Tenant
+
+        opens = (later_start - timedelta(hours=1)).astimezone(db.session.get(Tenant, world.a.id).tz)
+    # «… откроется в 21:30», or with the day named when the region's date changes before then
+    assert too_early["message"].startswith("Вход ещё не открыт: откроется ")
+    assert too_early["message"].endswith(f"в {opens:%H:%M}")
     assert just_open["result"] == "ok"
     assert too_late["result"] == "outside_window"
     assert too_late["message"].startswith("Событие уже закончилось")
