@@ -102,6 +102,19 @@ class World:
             db.session.commit()
             return Region(tenant.id, tenant.slug)
 
+    def into_its_day(self, minutes: int) -> Region:
+        """A region whose day began at least `minutes` ago (Yaroslavl, or Irkutsk five hours ahead in
+        Yaroslavl's first hours): for a test about an event that started that long ago, today."""
+        from tenants.models import Tenant
+
+        now = utcnow()
+        for region in (self.a, self.b):
+            with self.app.app_context():
+                local = now.astimezone(db.session.get(Tenant, region.id).tz)
+            if local.hour * 60 + local.minute >= minutes:
+                return region
+        raise AssertionError("no region is that far into its day")
+
     def _started_today(self, region: Region) -> datetime:
         """Half an hour ago, but not before the region's midnight: an event of "today" on its
         dashboard whatever the hour the suite runs (Irkutsk's day begins at 16:00 UTC)."""

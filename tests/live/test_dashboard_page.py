@@ -68,25 +68,26 @@ def test_municipal_coordinator_sees_only_their_municipality(world, client):
 def test_dashboard_counts_an_admission_within_a_second_without_reload(world, live_server, browser):
     from playwright.sync_api import expect
 
-    venue_id = world.venue(world.a, "Рыбинский полиграфический колледж")
-    event_id = world.event(world.a, venue_id=venue_id, starts_at=utcnow() - timedelta(minutes=40))
-    tickets = [world.ticket(world.a, event_id) for _ in range(3)]
-    email, _ = world.user(world.a, Role.COORDINATOR)
+    region = world.into_its_day(minutes=45)
+    venue_id = world.venue(region, "Рыбинский полиграфический колледж")
+    event_id = world.event(region, venue_id=venue_id, starts_at=utcnow() - timedelta(minutes=40))
+    tickets = [world.ticket(region, event_id) for _ in range(3)]
+    email, _ = world.user(region, Role.COORDINATOR)
     session = requests.Session()
-    kiosk = kiosk_token(world, world.a, venue_id)
+    kiosk = kiosk_token(world, region, venue_id)
 
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     sign_in(page, live_server, email)
-    page.goto(f"{live_server}/yaroslavl/live")
+    page.goto(f"{live_server}/{region.slug}/live")
     expect(page.locator("#live-status")).to_have_text("В эфире", timeout=5000)
     expect(page.locator("#lagging-alert")).to_contain_text("Рыбинский полиграфический колледж")
     expect(page.locator("#total-admitted")).to_have_text("0")
 
     started = time.monotonic()
     response = session.post(
-        f"{live_server}/api/v1/yaroslavl/checkins", json={"code": tickets[0][1]}, headers=bearer(kiosk)
+        f"{live_server}/api/v1/{region.slug}/checkins", json={"code": tickets[0][1]}, headers=bearer(kiosk)
     )
     assert response.json()["result"] == "ok"
     expect(page.locator("#total-admitted")).to_have_text("1", timeout=1000)

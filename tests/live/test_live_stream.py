@@ -233,12 +233,13 @@ def test_reconnecting_dashboard_gets_exact_counts_from_the_database(world, clien
 
 
 def test_venue_with_nobody_admitted_half_an_hour_after_start_is_flagged(world, client, opened):
+    region = world.into_its_day(minutes=45)
     started = utcnow() - timedelta(minutes=40)
-    _, quiet_event, _ = _event_with_tickets(world, world.a, 2, starts_at=started)
-    busy_venue, busy_event, busy = _event_with_tickets(world, world.a, 2, starts_at=started)
-    _, soon_event, _ = _event_with_tickets(world, world.a, 2, starts_at=utcnow() - timedelta(minutes=10))
-    scan(client, "yaroslavl", kiosk_token(world, world.a, busy_venue), busy[0][1])
-    live = opened("yaroslavl", world.user(world.a, Role.COORDINATOR)[1])
+    _, quiet_event, _ = _event_with_tickets(world, region, 2, starts_at=started)
+    busy_venue, busy_event, busy = _event_with_tickets(world, region, 2, starts_at=started)
+    _, soon_event, _ = _event_with_tickets(world, region, 2, starts_at=utcnow() - timedelta(minutes=10))
+    scan(client, region.slug, kiosk_token(world, region, busy_venue), busy[0][1])
+    live = opened(region.slug, world.user(region, Role.COORDINATOR)[1])
     events = {e["id"]: e["lagging"] for e in live.wait_for("snapshot")[0]["events"]}
     assert events == {quiet_event: True, busy_event: False, soon_event: False}
 
